@@ -1,0 +1,73 @@
+// How a thread blocks on futures without deadlocking.
+//
+// Results travel from workers to this thread as messages on MessagePorts,
+// which the event loop normally delivers. A blocking wait stops the event
+// loop, so it cannot rely on that: instead every worker owned by this thread
+// bumps one shared word (the doorbell) after posting, and the waiter sleeps
+// on it with Atomics.wait, then pulls the messages itself with
+// receiveMessageOnPort. Each executor registers as a CompletionSource so the
+// waiter can drain it, and dispatch more work while it is at it.
+
+import { DeadlockError } from './errors.js'
+
+export interface CompletionSource {
+  /** Process every message already delivered, synchronously. */
+  drain(): void
+  /** True while something this source owns could still complete a future. */
+  busy(): boolean
+}
+
+const doorbell = new Int32Array(new SharedArrayBuffer(4))
+const sources = new Set<CompletionSource>()
+
+/** The shared word workers ring; handed to each worker at start. */
+export const doorbellBuffer = doorbell.buffer as SharedArrayBuffer
+
+export function ring(bell: Int32Array): void {
+  Atomics.add(bell, 0, 1)
+  Atomics.notify(bell, 0)
+}
+
+export function addSource(source: CompletionSource): void {
+  sources.add(source)
+}
+
+export function removeSource(source: CompletionSource): void {
+  sources.delete(source)
+}
+
+export function drainAll(): void {
+  for (const source of sources) source.drain()
+}
+
+/** Validates a timeout in milliseconds; `undefined` and `Infinity` mean forever. */
+export function checkTimeout(timeoutMs: number | undefined, what = 'timeout'): number {
+  if (timeoutMs === undefined || timeoutMs === null) return Infinity
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+    throw new RangeError(`${what} must be a number of milliseconds >= 0 (or undefined to wait forever), got ${String(timeoutMs)}`)
+  }
+  return timeoutMs
+}
+
+/**
+ * Blocks this thread until `ready()` holds or `deadline` (a performance.now()
+ * time) passes; returns whether `ready()` holds. Without a deadline, throws
+ * DeadlockError when no source could ever make `ready()` true.
+ */
+export function blockUntil(ready: () => boolean, deadline: number, describe: () => string): boolean {
+  for (;;) {
+    const seen = Atomics.load(doorbell, 0)
+    drainAll()
+    if (ready()) return true
+    const remaining = deadline - performance.now()
+    if (remaining <= 0) return false
+    if (deadline === Infinity && ![...sources].some((s) => s.busy())) {
+      throw new DeadlockError(
+        `${describe()} would block forever: no executor of this thread has work that could complete it. ` +
+          'A future completed by code on this thread (a timer, a promise) cannot complete while the thread blocks; ' +
+          'await it instead, or pass a timeout.',
+      )
+    }
+    Atomics.wait(doorbell, 0, seen, remaining === Infinity ? undefined : remaining)
+  }
+}

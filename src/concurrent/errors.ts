@@ -1,0 +1,52 @@
+// The error classes of concurrent.futures. Python's `concurrent.futures.Error`
+// is `FuturesError` here, so it does not shadow the global `Error`.
+
+export class FuturesError extends Error {
+  override name = 'FuturesError'
+}
+
+/** The future was cancelled before it ran. */
+export class CancelledError extends FuturesError {
+  override name = 'CancelledError'
+}
+
+/** An operation not allowed in the future's current state, such as a second `setResult`. */
+export class InvalidStateError extends FuturesError {
+  override name = 'InvalidStateError'
+}
+
+/** A blocking wait ran out of time. */
+export class TimeoutError extends FuturesError {
+  override name = 'TimeoutError'
+}
+
+/** A blocking wait with no timeout that nothing could ever end. */
+export class DeadlockError extends FuturesError {
+  override name = 'DeadlockError'
+}
+
+/** `submit` after `shutdown()`. */
+export class ExecutorShutdownError extends FuturesError {
+  override name = 'ExecutorShutdownError'
+}
+
+/** The executor can no longer run work; every pending future failed with this. */
+export class BrokenExecutor extends FuturesError {
+  override name = 'BrokenExecutor'
+}
+
+export class BrokenThreadPool extends BrokenExecutor {
+  override name = 'BrokenThreadPool'
+}
+
+/** The worker running a task was lost (it exited or was killed); the pool replaced it. */
+export class WorkerLost extends FuturesError {
+  override name = 'WorkerLost'
+  constructor(
+    message: string,
+    readonly exitCode: number | undefined,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
+}

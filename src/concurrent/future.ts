@@ -1,0 +1,200 @@
+// The concurrent Future: Python's state machine, and the one place where a
+// future's state changes.
+//
+//   PENDING ──(worker claims it)──► RUNNING ──setResult/setException──► FINISHED
+//      │  └────────────── setResult/setException ─────────────────────────▲
+//      └─cancel()─► CANCELLED
+//
+// A future run by a pool is claimed by its worker through shared memory (see
+// executors/task-slots.ts), so RUNNING is read from there, and cancel() races
+// the worker atomically: whichever flips the slot first wins.
+
+import { inspect } from 'node:util'
+import { blockUntil, checkTimeout } from './blocking.js'
+import { CancelledError, InvalidStateError, TimeoutError } from './errors.js'
+
+export type FutureState = 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED'
+
+/** A worker-side claim on the task behind a future (shared memory). */
+export interface Claim {
+  running(): boolean
+  /** Atomically marks the task cancelled; false when the worker already started it. */
+  tryCancel(): boolean
+}
+
+/** Declared as a method type so Future<T> stays covariant (a Future<number> is a Future<unknown>). */
+export type DoneCallback<T> = { bivariant(future: Future<T>): void }['bivariant']
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown }
+
+let nextId = 1
+
+export class Future<T = unknown> implements PromiseLike<T> {
+  readonly #id = nextId++
+  #state: 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED' = 'PENDING'
+  #outcome: Outcome<T> | undefined
+  #claim: Claim | undefined
+  // Both lists are created on first use: most futures never need them.
+  #callbacks: Array<DoneCallback<T>> | undefined
+  // Internal listeners (executors, wait, asCompleted) run before user callbacks.
+  #watchers: Array<DoneCallback<T>> | undefined
+  #promise: Promise<T> | undefined
+
+  get state(): FutureState {
+    if (this.#state === 'PENDING' && this.#claim?.running()) return 'RUNNING'
+    return this.#state
+  }
+
+  cancel(): boolean {
+    const state = this.state
+    if (state === 'CANCELLED') return true
+    if (state !== 'PENDING') return false
+    if (this.#claim && !this.#claim.tryCancel()) return false
+    this.#state = 'CANCELLED'
+    this.#claim = undefined
+    this.#settle()
+    return true
+  }
+
+  cancelled(): boolean {
+    return this.#state === 'CANCELLED'
+  }
+
+  running(): boolean {
+    return this.state === 'RUNNING'
+  }
+
+  done(): boolean {
+    return this.#state === 'CANCELLED' || this.#state === 'FINISHED'
+  }
+
+  /**
+   * Blocks the calling thread until the future is done or `timeoutMs` passes,
+   * then returns the result, or throws the task's error, CancelledError or
+   * TimeoutError.
+   */
+  result(timeoutMs?: number): T {
+    const outcome = this.#wait(timeoutMs)
+    if (outcome.ok) return outcome.value
+    throw outcome.error
+  }
+
+  /** Like result(), but returns the task's error (undefined on success) instead of throwing it. */
+  exception(timeoutMs?: number): unknown {
+    const outcome = this.#wait(timeoutMs)
+    return outcome.ok ? undefined : outcome.error
+  }
+
+  /** Calls `fn(this)` when the future is done: now if it already is. Callbacks run once, in order. */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== 'function') throw new TypeError(`addDoneCallback expects a function, got ${inspect(fn)}`)
+    if (this.done()) runCallback(this, fn)
+    else (this.#callbacks ??= []).push(fn)
+  }
+
+  /** For executors: PENDING → RUNNING (true), or false when the future was cancelled. */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === 'CANCELLED') return false
+    if (this.#state !== 'PENDING') throw new InvalidStateError(`Future in unexpected state: ${this.#state}: ${this.toString()}`)
+    this.#state = 'RUNNING'
+    return true
+  }
+
+  setResult(value: T): void {
+    this.#finish({ ok: true, value })
+  }
+
+  setException(error: unknown): void {
+    this.#finish({ ok: false, error })
+  }
+
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this.#promise ??= new Promise<T>((resolve, reject) => {
+      this.watch(() => {
+        const outcome = this.#outcomeOrCancelled()
+        if (outcome.ok) resolve(outcome.value)
+        else reject(outcome.error)
+      })
+    })
+    return this.#promise.then(onFulfilled, onRejected)
+  }
+
+  toString(): string {
+    const state = this.state.toLowerCase()
+    const outcome = this.#outcome
+    if (!outcome) return `Future#${this.#id}<${state}>`
+    if (outcome.ok) return `Future#${this.#id}<${state} returned ${typeName(outcome.value)}>`
+    return `Future#${this.#id}<${state} raised ${typeName(outcome.error)}>`
+  }
+
+  [inspect.custom](): string {
+    return this.toString()
+  }
+
+  /** @internal Executors attach the shared-memory claim once the task is handed to a worker. */
+  bindClaim(claim: Claim | undefined): void {
+    this.#claim = claim
+  }
+
+  /** @internal Runs `fn(this)` once when the future is done (now, if it is), before user callbacks. */
+  watch(fn: DoneCallback<T>): void {
+    if (this.done()) fn(this)
+    else (this.#watchers ??= []).push(fn)
+  }
+
+  /** @internal Removes a watcher added by watch(). */
+  unwatch(fn: DoneCallback<T>): void {
+    const index = this.#watchers?.indexOf(fn) ?? -1
+    if (index >= 0) this.#watchers!.splice(index, 1)
+  }
+
+  #wait(timeoutMs: number | undefined): Outcome<T> {
+    const timeout = checkTimeout(timeoutMs)
+    if (!this.done()) {
+      const deadline = performance.now() + timeout
+      if (!blockUntil(() => this.done(), deadline, () => `result() of ${this.toString()}`)) {
+        throw new TimeoutError()
+      }
+    }
+    return this.#outcomeOrCancelled()
+  }
+
+  #outcomeOrCancelled(): Outcome<T> {
+    return this.#outcome ?? { ok: false, error: new CancelledError() }
+  }
+
+  #finish(outcome: Outcome<T>): void {
+    if (this.done()) throw new InvalidStateError(`${this.#state}: ${this.toString()}`)
+    this.#outcome = outcome
+    this.#state = 'FINISHED'
+    this.#claim = undefined
+    this.#settle()
+  }
+
+  #settle(): void {
+    const watchers = this.#watchers
+    const callbacks = this.#callbacks
+    this.#watchers = this.#callbacks = undefined
+    if (watchers) for (const watcher of watchers) watcher(this)
+    if (callbacks) for (const callback of callbacks) runCallback(this, callback)
+  }
+}
+
+function runCallback<T>(future: Future<T>, fn: DoneCallback<T>): void {
+  try {
+    fn(future)
+  } catch (error) {
+    console.error(`exception calling callback for ${future.toString()}`, error)
+  }
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'object' || typeof value === 'function') {
+    return (value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'
+  }
+  return typeof value
+}

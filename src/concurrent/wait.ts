@@ -1,0 +1,86 @@
+// wait() and asCompleted(): block the calling thread on many futures at once.
+// A cancelled future counts as done at once (CPython waits for the executor
+// to notice the cancellation, and hangs forever if it never does).
+
+import { blockUntil, checkTimeout } from './blocking.js'
+import { TimeoutError } from './errors.js'
+import type { Future } from './future.js'
+
+export const FIRST_COMPLETED = 'FIRST_COMPLETED'
+export const FIRST_EXCEPTION = 'FIRST_EXCEPTION'
+export const ALL_COMPLETED = 'ALL_COMPLETED'
+export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED
+
+export interface DoneAndNotDone<T> {
+  done: Set<Future<T>>
+  notDone: Set<Future<T>>
+}
+
+function failed(future: Future<unknown>): boolean {
+  return !future.cancelled() && future.exception(0) !== undefined
+}
+
+/** Blocks until the condition in `returnWhen` holds or `timeout` ms pass; never throws on timeout. */
+export function wait<T>(
+  futures: Iterable<Future<T>>,
+  options: { timeout?: number; returnWhen?: ReturnWhen } = {},
+): DoneAndNotDone<T> {
+  const timeout = checkTimeout(options.timeout)
+  const returnWhen = options.returnWhen ?? ALL_COMPLETED
+  const all = new Set(futures)
+  const done = new Set([...all].filter((f) => f.done()))
+  let sawException = [...done].some(failed)
+  const ready = (): boolean =>
+    done.size === all.size ||
+    (returnWhen === FIRST_COMPLETED && done.size > 0) ||
+    (returnWhen === FIRST_EXCEPTION && sawException)
+
+  if (!ready()) {
+    if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) {
+      throw new RangeError(`Invalid return condition: ${String(returnWhen)}`)
+    }
+    const waiting = [...all].filter((f) => !done.has(f))
+    const onDone = (f: Future<T>): void => {
+      done.add(f)
+      sawException ||= failed(f)
+    }
+    for (const f of waiting) f.watch(onDone)
+    try {
+      blockUntil(ready, performance.now() + timeout, () => `wait() on ${all.size - done.size} futures`)
+    } finally {
+      for (const f of waiting) f.unwatch(onDone)
+    }
+  }
+  return { done, notDone: new Set([...all].filter((f) => !done.has(f))) }
+}
+
+/**
+ * Yields each future as it completes: first those already done, then the
+ * rest in completion order. The timeout clock starts at the first next().
+ */
+export function* asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): Generator<Future<T>, void, undefined> {
+  const timeout = checkTimeout(options.timeout)
+  const deadline = performance.now() + timeout
+  const finished: Future<T>[] = []
+  const pending = new Set<Future<T>>()
+  for (const f of new Set(futures)) {
+    if (f.done()) finished.push(f)
+    else pending.add(f)
+  }
+  const total = finished.length + pending.size
+  const onDone = (f: Future<T>): void => {
+    pending.delete(f)
+    finished.push(f)
+  }
+  for (const f of pending) f.watch(onDone)
+  try {
+    for (;;) {
+      while (finished.length > 0) yield finished.shift()!
+      if (pending.size === 0) return
+      const arrived = blockUntil(() => finished.length > 0, deadline, () => `asCompleted() on ${pending.size} futures`)
+      if (!arrived) throw new TimeoutError(`${pending.size} (of ${total}) futures unfinished`)
+    }
+  } finally {
+    for (const f of pending) f.unwatch(onDone)
+  }
+}

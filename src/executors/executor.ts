@@ -1,0 +1,71 @@
+// The Executor API shared by every pool: submit, map, shutdown, using.
+
+import type { TransferListItem } from 'node:worker_threads'
+import type { Future } from '../concurrent/future.js'
+import { MapResults, type MapOptions } from './map.js'
+import type { AnyFn, ArgsOf, ResultOf, Task } from './task.js'
+
+export interface SubmitOptions {
+  /** Aborting cancels the task if it has not started, and interrupts it if it has. */
+  signal?: AbortSignal
+  /** Interrupts the task once it has run this long (counted from its start, not from submit). */
+  timeoutMs?: number
+  /** Transferables among the arguments to move to the worker instead of copying. */
+  transfer?: readonly TransferListItem[]
+}
+
+export interface ShutdownOptions {
+  /** Resolve only once every pending future is done and the workers have exited (default true). */
+  wait?: boolean
+  /** Cancel every future that has not started (default false). */
+  cancelFutures?: boolean
+}
+
+type Iterables<A extends readonly unknown[]> = { [K in keyof A]: Iterable<A[K]> }
+
+export abstract class Executor {
+  /** Schedules `fn(...args)` and returns a Future for its result. */
+  submit<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
+    return this.schedule(fn, args, {}, false) as Future<ResultOf<F>>
+  }
+
+  /** submit() with per-call options. */
+  submitWith<F extends AnyFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
+    return this.schedule(fn, args, options, false) as Future<ResultOf<F>>
+  }
+
+  /**
+   * Calls `fn` on the items of the iterables in turn (like Array.prototype.map
+   * over their zip), concurrently; results come back in input order, by
+   * blocking `for...of` or by `for await...of`. Options go last.
+   */
+  map<F extends AnyFn>(fn: Task<F>, ...iterables: Iterables<ArgsOf<F>>): MapResults<ResultOf<F>>
+  map<F extends AnyFn>(fn: Task<F>, ...iterablesThenOptions: [...Iterables<ArgsOf<F>>, MapOptions]): MapResults<ResultOf<F>>
+  map(fn: Task<AnyFn>, ...rest: unknown[]): MapResults<unknown> {
+    const last = rest.at(-1)
+    const hasOptions = typeof last === 'object' && last !== null && !(Symbol.iterator in last)
+    const options = (hasOptions ? rest.pop() : {}) as MapOptions
+    return new MapResults(
+      (argLists, chunk) => this.schedule(fn, chunk ? argLists : argLists[0]!, {}, chunk),
+      rest as Iterable<unknown>[],
+      options,
+    )
+  }
+
+  /**
+   * Stops accepting work. Queued work still runs unless `cancelFutures`; the
+   * promise resolves when it is done and the workers have exited.
+   */
+  abstract shutdown(options?: ShutdownOptions): Promise<void>
+
+  /** `using ex = ...`: shuts down and blocks until pending work is done. */
+  abstract [Symbol.dispose](): void
+
+  /** `await using ex = ...`: shuts down and waits for pending work without blocking. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown()
+  }
+
+  /** Submits one call (`chunk` false) or a list of calls run as one task that returns their results. */
+  protected abstract schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean): Future<unknown>
+}

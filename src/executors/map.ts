@@ -1,0 +1,162 @@
+// Executor.map's result: submits chunks of calls, keeps at most `buffersize`
+// chunks in flight, and yields results in input order.
+
+import { checkTimeout } from '../concurrent/blocking.js'
+import { TimeoutError } from '../concurrent/errors.js'
+import type { Future } from '../concurrent/future.js'
+
+export interface MapOptions {
+  /** Milliseconds for the whole map, counted from the call. */
+  timeout?: number
+  /** Calls per task message (default 1). One failing call fails its whole chunk. */
+  chunksize?: number
+  /** At most this many chunks in flight; the rest are read from the inputs as results are consumed. */
+  buffersize?: number
+}
+
+type Schedule = (argLists: unknown[][], chunk: boolean) => Future<unknown>
+
+function positiveInteger(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`)
+  return value
+}
+
+/**
+ * The results of Executor.map, in input order: iterate with `for...of`
+ * (blocking) or `for await...of`. Leaving the loop early cancels the calls
+ * that have not started; so does an error.
+ */
+export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
+  readonly #schedule: Schedule
+  readonly #inputs: Iterator<unknown[]>
+  readonly #chunksize: number
+  readonly #buffersize: number
+  readonly #deadline: number
+  readonly #inFlight: Future<unknown>[] = []
+  #ready: unknown[] = []
+  #exhausted = false
+
+  constructor(schedule: Schedule, iterables: Iterable<unknown>[], options: MapOptions) {
+    this.#schedule = schedule
+    this.#chunksize = positiveInteger(options.chunksize, 'chunksize') ?? 1
+    this.#buffersize = positiveInteger(options.buffersize, 'buffersize') ?? Infinity
+    this.#deadline = performance.now() + checkTimeout(options.timeout)
+    if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments')
+    this.#inputs = zip(iterables)
+    this.#fill()
+  }
+
+  [Symbol.iterator](): Iterator<R, undefined> {
+    return {
+      next: () => {
+        if (this.#ready.length === 0) {
+          const future = this.#inFlight.shift()
+          if (!future) return done()
+          this.#fill()
+          this.#unpack(() => future.result(Math.max(0, this.#deadline - performance.now())))
+        }
+        return { done: false, value: this.#ready.shift() as R }
+      },
+      return: () => {
+        this.cancel()
+        return done()
+      },
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<R, undefined> {
+    return {
+      next: async () => {
+        if (this.#ready.length === 0) {
+          const future = this.#inFlight.shift()
+          if (!future) return done()
+          this.#fill()
+          const outcome = await settledWithin(future, this.#deadline)
+          this.#unpack(() => {
+            if ('error' in outcome) throw outcome.error
+            return outcome.value
+          })
+        }
+        return { done: false, value: this.#ready.shift() as R }
+      },
+      return: async () => {
+        this.cancel()
+        return done()
+      },
+    }
+  }
+
+  /** Cancels every call that has not started and ends the iteration. */
+  cancel(): void {
+    if (!this.#exhausted) this.#inputs.return?.(undefined)
+    this.#exhausted = true
+    this.#ready = []
+    for (const future of this.#inFlight.splice(0)) future.cancel()
+  }
+
+  #unpack(read: () => unknown): void {
+    try {
+      const value = read()
+      this.#ready = this.#chunksize > 1 ? [...(value as unknown[])] : [value]
+    } catch (error) {
+      this.cancel()
+      throw error
+    }
+  }
+
+  #fill(): void {
+    while (!this.#exhausted && this.#inFlight.length < this.#buffersize) {
+      const chunk: unknown[][] = []
+      while (chunk.length < this.#chunksize) {
+        const next = this.#inputs.next()
+        if (next.done) {
+          this.#exhausted = true
+          break
+        }
+        chunk.push(next.value)
+      }
+      if (chunk.length > 0) this.#inFlight.push(this.#schedule(chunk, this.#chunksize > 1))
+    }
+  }
+}
+
+async function settledWithin(future: Future<unknown>, deadline: number): Promise<{ value: unknown } | { error: unknown }> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    if (deadline !== Infinity) timer = setTimeout(() => reject(new TimeoutError()), Math.max(0, deadline - performance.now()))
+  })
+  try {
+    return { value: await Promise.race([future, timeout]) }
+  } catch (error) {
+    return { error }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function done(): IteratorReturnResult<undefined> {
+  return { done: true, value: undefined }
+}
+
+function* zip(iterables: Iterable<unknown>[]): Generator<unknown[]> {
+  const iterators = iterables.map((it) => {
+    if (it == null || typeof (it as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`map() arguments must be iterables, got ${String(it)}`)
+    }
+    return it[Symbol.iterator]()
+  })
+  try {
+    for (;;) {
+      const row: unknown[] = []
+      for (const it of iterators) {
+        const next = it.next()
+        if (next.done) return
+        row.push(next.value)
+      }
+      yield row
+    }
+  } finally {
+    for (const it of iterators) it.return?.()
+  }
+}

@@ -1,0 +1,100 @@
+// What a task names: a function exported from a module (a TaskRef, resolved
+// inside the worker) or a self-contained function shipped by its source.
+
+import { isAbsolute } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { inspect } from 'node:util'
+
+/** Any function; tasks never see `this`. */
+export type AnyFn = (...args: never[]) => unknown
+
+const kTaskRef = Symbol.for('concurrent-futures.TaskRef')
+
+/** A function exported from a module, named so a worker can import it. */
+export interface TaskRef<F extends AnyFn> {
+  readonly [kTaskRef]: true
+  readonly module: string
+  readonly exportName: string
+  /** Carries the function's type only; never set. */
+  readonly __type?: F
+}
+
+/** A function given to submit() or map(): a TaskRef or a self-contained function. */
+export type Task<F extends AnyFn> = F | TaskRef<F>
+export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never
+export type ResultOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never
+
+/** The exported functions of module type `M`, as TaskRefs. */
+export type ModuleTasks<M> = {
+  readonly [K in keyof M as M[K] extends AnyFn ? K : never]: M[K] extends AnyFn ? TaskRef<M[K]> : never
+}
+
+/** How a task travels to a worker. */
+export type TaskSpec = { module: string; exportName: string } | { source: string }
+
+/**
+ * References to the functions a module exports, typed by the module:
+ * `fromModule<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url))`.
+ * Accepts a URL, an absolute path, a `node:` builtin or a package name.
+ */
+export function fromModule<M>(module: string | URL): ModuleTasks<M> {
+  const url = moduleUrl(module)
+  const refs = new Map<string, TaskRef<AnyFn>>()
+  return new Proxy({} as ModuleTasks<M>, {
+    get(_, name) {
+      if (typeof name !== 'string') return undefined
+      let ref = refs.get(name)
+      if (!ref) refs.set(name, (ref = taskRef(url, name)))
+      return ref
+    },
+  })
+}
+
+export function taskRef<F extends AnyFn>(module: string | URL, exportName: string): TaskRef<F> {
+  return Object.freeze({ [kTaskRef]: true as const, module: moduleUrl(module), exportName })
+}
+
+export function isTaskRef(value: unknown): value is TaskRef<AnyFn> {
+  return typeof value === 'object' && value !== null && kTaskRef in value
+}
+
+function moduleUrl(module: string | URL): string {
+  if (module instanceof URL) return module.href
+  if (typeof module !== 'string' || module === '') {
+    throw new TypeError(`a task module must be a URL, an absolute path or a package name, got ${inspect(module)}`)
+  }
+  if (isAbsolute(module)) return pathToFileURL(module).href
+  if (module.startsWith('.')) {
+    throw new TypeError(
+      `relative module path '${module}' is ambiguous inside a worker: pass new URL('${module}', import.meta.url) instead`,
+    )
+  }
+  return module
+}
+
+const sources = new WeakMap<AnyFn, TaskSpec>()
+
+/** The spec a worker needs to find `task`; throws TypeError for what cannot travel. */
+export function specOf(task: Task<AnyFn>): TaskSpec {
+  if (isTaskRef(task)) return { module: task.module, exportName: task.exportName }
+  if (typeof task !== 'function') {
+    throw new TypeError(`a task must be a function or a TaskRef from fromModule(), got ${inspect(task)}`)
+  }
+  let spec = sources.get(task)
+  if (!spec) {
+    const source = Function.prototype.toString.call(task)
+    if (source.endsWith('{ [native code] }')) {
+      throw new TypeError(
+        `${task.name || 'this function'} is native or bound, so its source cannot be shipped to a worker: ` +
+          'export a function from a module and submit fromModule(...).name',
+      )
+    }
+    spec = { source }
+    sources.set(task, spec)
+  }
+  return spec
+}
+
+export function specKey(spec: TaskSpec): string {
+  return 'source' in spec ? `s:${spec.source}` : `m:${spec.module}#${spec.exportName}`
+}

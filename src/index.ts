@@ -1,0 +1,17 @@
+export {
+  BrokenExecutor,
+  BrokenThreadPool,
+  CancelledError,
+  DeadlockError,
+  ExecutorShutdownError,
+  FuturesError,
+  InvalidStateError,
+  TimeoutError,
+  WorkerLost,
+} from './concurrent/errors.js'
+export { Future, type FutureState } from './concurrent/future.js'
+export { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, asCompleted, wait, type DoneAndNotDone, type ReturnWhen } from './concurrent/wait.js'
+export { Executor, type ShutdownOptions, type SubmitOptions } from './executors/executor.js'
+export { MapResults, type MapOptions } from './executors/map.js'
+export { ThreadPoolExecutor, type ThreadPoolOptions } from './executors/thread-pool.js'
+export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ResultOf, type Task, type TaskRef } from './executors/task.js'

@@ -1,0 +1,51 @@
+// Worker-side state of the task being run, read by the public helpers in
+// src/worker.ts. Kept apart so the worker entry and user task modules share
+// one instance of it.
+
+import { INTERRUPTED } from './protocol.js'
+import { decodeThrown, type EncodedValue } from './error-codec.js'
+
+interface Running {
+  slot: number
+  controller?: AbortController
+  reason?: EncodedValue
+}
+
+let slots: Int32Array | undefined
+let current: Running | undefined
+export let workerName: string | undefined
+
+export function initContext(name: string, slotBuffer: SharedArrayBuffer): void {
+  workerName = name
+  slots = new Int32Array(slotBuffer)
+}
+
+export function enterTask(slot: number): void {
+  current = { slot }
+}
+
+export function leaveTask(): void {
+  current = undefined
+}
+
+/** The pool asked the task in `slot` to stop. */
+export function interrupt(slot: number, reason: EncodedValue): void {
+  if (current?.slot !== slot) return
+  current.reason = reason
+  current.controller?.abort(decodeThrown(reason))
+}
+
+export function currentSignal(): AbortSignal {
+  if (!current) throw new Error('taskSignal() is only available inside a task running in a pool worker')
+  current.controller ??= new AbortController()
+  if (current.reason && !current.controller.signal.aborted) current.controller.abort(decodeThrown(current.reason))
+  return current.controller.signal
+}
+
+export function throwIfInterrupted(): void {
+  if (!current || !slots) return
+  if (Atomics.load(slots, current.slot) !== INTERRUPTED) return
+  const signal = currentSignal()
+  if (!signal.aborted) current.controller!.abort(new Error('the task was interrupted'))
+  throw signal.reason
+}

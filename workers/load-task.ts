@@ -1,0 +1,76 @@
+// Turns a TaskSpec back into a function inside a worker.
+
+import { pathToFileURL } from 'node:url'
+import type { TaskSpec } from '../src/executors/task.js'
+
+type Fn = (...args: unknown[]) => unknown
+
+export async function loadTask(spec: TaskSpec): Promise<Fn> {
+  return 'source' in spec ? compile(spec.source) : importExport(spec.module, spec.exportName)
+}
+
+async function importExport(module: string, exportName: string): Promise<Fn> {
+  let namespace: Record<string, unknown>
+  try {
+    namespace = await importModule(module)
+  } catch (error) {
+    throw new Error(`cannot load task module ${module}: ${(error as Error).message}`, { cause: error })
+  }
+  const fn = namespace[exportName]
+  if (fn === undefined) {
+    const has = Object.keys(namespace).filter((k) => typeof namespace[k] === 'function')
+    throw new Error(`task module ${module} has no export '${exportName}' (its function exports: ${has.join(', ') || 'none'})`)
+  }
+  if (typeof fn !== 'function') throw new TypeError(`export '${exportName}' of ${module} is a ${typeof fn}, not a function`)
+  return fn as Fn
+}
+
+async function importModule(module: string): Promise<Record<string, unknown>> {
+  if (/\.[cm]?tsx?$/.test(module)) await registerTsx()
+  return import(module)
+}
+
+// tsx's loader, given to the application with --import, does not reach
+// worker threads on Node 20; register it here when the application uses it.
+let tsx: Promise<boolean> | undefined
+function registerTsx(): Promise<boolean> {
+  tsx ??= (async () => {
+    const loader = process.execArgv.find((arg) => /[\\/]tsx[\\/]dist[\\/]/.test(arg))
+    if (!loader) return false
+    const dist = new URL('./', loader.startsWith('file:') ? loader : pathToFileURL(loader))
+    const { register } = (await import(new URL('esm/api/index.mjs', dist).href)) as { register: () => unknown }
+    register()
+    return true
+  })()
+  return tsx
+}
+
+function compile(source: string): Fn {
+  let fn: Fn
+  try {
+    fn = new Function(`return (${source})`)() as Fn
+  } catch {
+    // Method shorthand (`{ f(x) {...} }.f`) is not an expression on its own.
+    fn = new Function(`return ({ ${source} })`)() as Fn
+    fn = Object.values(fn)[0] as Fn
+  }
+  return (...args) => {
+    try {
+      const value = fn(...args)
+      return value instanceof Promise ? value.catch((e: unknown) => Promise.reject(explainFreeVariable(e))) : value
+    } catch (error) {
+      throw explainFreeVariable(error)
+    }
+  }
+}
+
+/** A ReferenceError in a shipped function almost always means it captured a variable. */
+function explainFreeVariable(error: unknown): unknown {
+  const name = error instanceof ReferenceError && /^(\S+) is not defined$/.exec(error.message)?.[1]
+  if (!name) return error
+  return new ReferenceError(
+    `${name} is not defined in the worker: a function submitted by its source cannot use variables from its enclosing scope. ` +
+      `Pass ${name} as an argument, or export the function from a module and submit fromModule(...).`,
+    { cause: error },
+  )
+}
