@@ -35,10 +35,12 @@ async function importModule(module: string): Promise<Record<string, unknown>> {
 let tsx: Promise<boolean> | undefined
 function registerTsx(): Promise<boolean> {
   tsx ??= (async () => {
-    const loader = process.execArgv.find((arg) => /[\\/]tsx[\\/]dist[\\/]/.test(arg))
+    const loader = process.execArgv.find((arg) => arg === 'tsx' || arg.startsWith('tsx/') || /[\\/]tsx[\\/]dist[\\/]/.test(arg))
     if (!loader) return false
-    const dist = new URL('./', loader.startsWith('file:') ? loader : pathToFileURL(loader))
-    const { register } = (await import(new URL('esm/api/index.mjs', dist).href)) as { register: () => unknown }
+    const api = loader.includes('dist')
+      ? new URL('esm/api/index.mjs', new URL('./', loader.startsWith('file:') ? loader : pathToFileURL(loader))).href
+      : 'tsx/esm/api'
+    const { register } = (await import(api)) as { register: () => unknown }
     register()
     return true
   })()

@@ -72,6 +72,10 @@ async function runQueue(): Promise<void> {
     const fnId = queue[head++] as number
     const args = queue[head++] as unknown[]
     const flags = queue[head++] as number
+    // Load the function before claiming the task, so it stays cancellable while its module loads.
+    let fn = loaded.get(fnId)
+    let loadError: unknown
+    if (!fn) await loading.get(fnId)!.then((f) => (fn = f), (e: unknown) => (loadError = e))
     if (Atomics.compareExchange(slots, slot, PENDING, RUNNING) !== PENDING) {
       results.push(id, SKIPPED, undefined)
       continue
@@ -79,8 +83,8 @@ async function runQueue(): Promise<void> {
     if (flags & REPORT_START) post({ event: 'started', id })
     enterTask(slot)
     try {
-      const fn = loaded.get(fnId) ?? (await loading.get(fnId)!)
-      let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn(...a)) : fn(...args)
+      if (!fn) throw loadError
+      let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!(...a)) : fn(...args)
       if (flags & CHUNK && (value as unknown[]).some(isThenable)) value = await Promise.all(value as unknown[])
       else if (isThenable(value)) value = await value
       results.push(id, OK, value)

@@ -15,6 +15,8 @@ export interface CompletionSource {
   drain(): void
   /** True while something this source owns could still complete a future. */
   busy(): boolean
+  /** When (performance.now() time) the source has a timed action due, such as a task timeout; drain() runs it. */
+  wakeAt(): number
 }
 
 const doorbell = new Int32Array(new SharedArrayBuffer(4))
@@ -59,8 +61,11 @@ export function blockUntil(ready: () => boolean, deadline: number, describe: () 
     const seen = Atomics.load(doorbell, 0)
     drainAll()
     if (ready()) return true
-    const remaining = deadline - performance.now()
-    if (remaining <= 0) return false
+    const now = performance.now()
+    if (deadline - now <= 0) return false
+    let wake = deadline
+    for (const source of sources) wake = Math.min(wake, source.wakeAt())
+    const remaining = Math.max(0, wake - now)
     if (deadline === Infinity && ![...sources].some((s) => s.busy())) {
       throw new DeadlockError(
         `${describe()} would block forever: no executor of this thread has work that could complete it. ` +

@@ -37,6 +37,9 @@ export class Job implements Claim {
   slot = -1
   /** Why the pool asked the running task to stop; the future fails with it if the worker has to go. */
   interruptReason: unknown
+  /** A timed action (timeout, grace period) and when it is due; the pool runs it from a timer or a blocked wait. */
+  wakeAt = Infinity
+  onWake: (() => void) | undefined
   timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -67,6 +70,11 @@ export class Job implements Claim {
     return true
   }
 
+  /** Takes back a task no worker has started, so no worker can start it; false if one did. */
+  steal(): boolean {
+    return Atomics.compareExchange(this.slots.states, this.slot, PENDING, CANCELLED) === PENDING
+  }
+
   /** Requests a stop of the running task; false if it is not running. */
   markInterrupted(reason: unknown): boolean {
     if (this.slot < 0 || Atomics.compareExchange(this.slots.states, this.slot, RUNNING, INTERRUPTED) !== RUNNING) return false
@@ -74,13 +82,7 @@ export class Job implements Claim {
     return true
   }
 
-  /** The slot's state now; PENDING means no worker has started the task. */
-  slotState(): number {
-    return Atomics.load(this.slots.states, this.slot)
-  }
-
   settle(ok: boolean, value: unknown): void {
-    clearTimeout(this.timer)
     if (this.future.done()) return
     this.onRetire(this)
     if (ok) this.future.setResult(value)

@@ -34,6 +34,8 @@ export class PoolWorker {
   assigned = 0
   idleTimer: NodeJS.Timeout | undefined
   exited = false
+  /** Slots of jobs taken back from this worker, to free once its thread has really stopped. */
+  readonly slotsToFree: number[] = []
   retiring = false
   error: unknown
 

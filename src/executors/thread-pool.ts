@@ -26,7 +26,7 @@ import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent
 import { BrokenThreadPool, ExecutorShutdownError, TimeoutError, WorkerLost } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { decodeThrown } from '../wire/error-codec.js'
-import { CHUNK, FAILED, OK, PENDING, REPORT_START, type FromWorker } from '../wire/protocol.js'
+import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, TaskSlots } from './job.js'
 import { PoolWorker } from './pool-worker.js'
@@ -81,7 +81,9 @@ export class ThreadPoolExecutor extends Executor {
   #shutdown = false
   #broken: BrokenThreadPool | undefined
   #closing: Promise<void> | undefined
-  readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0 }
+  /** Jobs with a timed action pending (see Job.wakeAt). */
+  readonly #timed = new Set<Job>()
+  readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0, wakeAt: () => this.#wakeAt() }
 
   constructor(options: ThreadPoolOptions = {}) {
     super()
@@ -140,7 +142,9 @@ export class ThreadPoolExecutor extends Executor {
 
   #onDrained: (() => void) | undefined
 
-  readonly #retire = (_job: Job): void => {
+  readonly #retire = (job: Job): void => {
+    this.#timed.delete(job)
+    clearTimeout(job.timer)
     if (--this.#live > 0) return
     this.#setRef(false)
     this.#onDrained?.()
@@ -204,6 +208,7 @@ export class ThreadPoolExecutor extends Executor {
     worker.thread.on('exit', (code) => {
       this.#drainWorker(worker)
       this.#lost(worker, code, undefined)
+      for (const slot of worker.slotsToFree.splice(0)) this.#slots.release(slot)
     })
     this.#workers.push(worker)
     return worker
@@ -218,7 +223,32 @@ export class ThreadPoolExecutor extends Executor {
 
   #drain(): void {
     for (const worker of [...this.#workers]) this.#drainWorker(worker)
+    this.#runDue()
     this.#dispatch()
+  }
+
+  /** Runs `action` for `job` in `ms`: from a timer, or from a blocked wait, where timers cannot fire. */
+  #after(job: Job, ms: number, action: () => void): void {
+    job.wakeAt = performance.now() + ms
+    job.onWake = action
+    this.#timed.add(job)
+    clearTimeout(job.timer)
+    job.timer = setTimeout(() => this.#runDue(), ms).unref()
+  }
+
+  #runDue(): void {
+    const now = performance.now()
+    for (const job of this.#timed) {
+      if (job.wakeAt > now) continue
+      this.#timed.delete(job)
+      job.onWake?.()
+    }
+  }
+
+  #wakeAt(): number {
+    let at = Infinity
+    for (const job of this.#timed) at = Math.min(at, job.wakeAt)
+    return at
   }
 
   #drainWorker(worker: PoolWorker): void {
@@ -235,7 +265,7 @@ export class ThreadPoolExecutor extends Executor {
         if (!job) continue
         const status = results[i + 1]
         if (status === OK) this.#finish(worker, job, true, results[i + 2])
-        else if (status === FAILED) this.#finish(worker, job, false, decodeThrown(results[i + 2] as never, callerFrames(job.submitSite)))
+        else if (status === FAILED) this.#finish(worker, job, false, job.interruptReason ?? decodeThrown(results[i + 2] as never, callerFrames(job.submitSite)))
         else this.#finish(worker, job, false, undefined) // skipped: it was cancelled, its future is done
       }
       worker.recordBatch(results.length / 3, message.busyMs)
@@ -245,7 +275,7 @@ export class ThreadPoolExecutor extends Executor {
       const job = worker.jobs.get(message.id)
       if (job?.timeoutMs !== undefined) {
         const error = new TimeoutError(`the task ran longer than its timeoutMs (${job.timeoutMs} ms)`)
-        job.timer = setTimeout(() => this.#interrupt(job, error), job.timeoutMs).unref()
+        this.#after(job, job.timeoutMs, () => this.#interrupt(job, error))
       }
     } else if (message.event === 'init-failed') {
       this.#break('A thread initializer failed, the thread pool is not usable anymore', decodeThrown(message.error))
@@ -274,20 +304,27 @@ export class ThreadPoolExecutor extends Executor {
     void worker.thread.terminate()
   }
 
-  /** A worker is gone: its unstarted jobs go back to the queue, the one it was running fails. */
-  #lost(worker: PoolWorker, code: number, error: unknown): void {
+  /**
+   * A worker is gone, or going: the jobs it had not started go back to the
+   * queue, the one it was running fails. Until it has really exited
+   * (`terminating`), it could still touch its slots, so they are freed later.
+   */
+  #lost(worker: PoolWorker, code: number | undefined, error: unknown, terminating = false): void {
     if (worker.exited) return
     worker.exited = true
     this.#workers = this.#workers.filter((w) => w !== worker)
     const unstarted: Job[] = []
     for (const job of worker.jobs.values()) {
-      this.#slots.release(job.slot)
-      if (job.slotState() === PENDING) {
+      if (terminating) worker.slotsToFree.push(job.slot)
+      else this.#slots.release(job.slot)
+      if (job.future.done()) continue
+      if (job.steal()) {
         job.slot = -1
         unstarted.push(job)
       } else {
+        const how = code === undefined ? 'was terminated' : `exited with code ${code}`
         job.settle(false, job.interruptReason ?? new WorkerLost(
-          `worker thread ${worker.thread.threadId} exited with code ${code} while running this task; the pool replaced it`,
+          `the worker thread running this task ${how}; the pool replaced it`,
           code,
           { cause: error ?? worker.error },
         ))
@@ -304,9 +341,10 @@ export class ThreadPoolExecutor extends Executor {
     const worker = this.#workers.find((w) => w.jobs.get(job.id) === job)
     if (!worker) return
     worker.interrupt(job)
-    setTimeout(() => {
-      if (!job.future.done()) void worker.thread.terminate()
-    }, this.#graceMs).unref()
+    this.#after(job, this.#graceMs, () => {
+      void worker.thread.terminate()
+      this.#lost(worker, undefined, undefined, true)
+    })
   }
 
   #break(message: string, cause: unknown): void {

@@ -1,0 +1,27 @@
+import { afterEach } from 'vitest'
+import { fromModule, ThreadPoolExecutor, type ThreadPoolOptions } from 'concurrent-futures'
+
+export const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
+
+const open = new Set<ThreadPoolExecutor>()
+
+/** A pool shut down (with its workers gone) after the test, whatever happens in it. */
+export function pool(options: ThreadPoolOptions = {}): ThreadPoolExecutor {
+  const executor = new ThreadPoolExecutor({ maxWorkers: 2, ...options })
+  open.add(executor)
+  return executor
+}
+
+afterEach(async () => {
+  await Promise.all([...open].map((executor) => executor.shutdown({ cancelFutures: true })))
+  open.clear()
+})
+
+/** Polls `condition` on the event loop until it holds (or fails the test after 10 s). */
+export async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached within 10 s')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
