@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
-  BrokenExecutor, BrokenThreadPool, CancelledError, ExecutorShutdownError, ThreadPoolExecutor, TimeoutError, WorkerLost, wait,
+  BrokenExecutor, BrokenThreadPool, CancelledError, ExecutorShutdownError, taskRef, ThreadPoolExecutor, TimeoutError, WorkerLost, wait,
+  type TaskRef,
 } from 'concurrent-futures'
 import { pool, tasks, until } from './helpers.js'
 
@@ -18,7 +19,7 @@ describe('submit', () => {
 
   it('refuses what is not a task', () => {
     const ex = pool()
-    expect(() => ex.submit(42 as never)).toThrow(TypeError)
+    expect(() => ex.submit(42 as unknown as () => void)).toThrow(TypeError)
     expect(() => ex.submit(Math.max)).toThrow(/native or bound/)
   })
 
@@ -32,7 +33,7 @@ describe('submit', () => {
   it('fails only the future whose argument cannot be cloned, naming the position', () => {
     const ex = pool()
     const good = ex.submit(tasks.identity, 1)
-    const bad = ex.submit(tasks.identity as never, 'x', () => 1)
+    const bad = ex.submit(tasks.identity as unknown as (...args: unknown[]) => unknown, 'x', () => 1)
     const alsoGood = ex.submit(tasks.identity, 2)
     expect(() => bad.result()).toThrow(/argument 1 .*functions cannot be sent/)
     expect([good.result(), alsoGood.result()]).toEqual([1, 2])
@@ -49,8 +50,8 @@ describe('submit', () => {
   it('fails with the module path when a module or export is missing', () => {
     const ex = pool()
     const missing = new URL('./fixtures/nope.ts', import.meta.url)
-    expect(() => ex.submit({ ...tasks.add, module: missing.href } as never).result()).toThrow(/cannot load task module .*nope\.ts/)
-    expect(() => ex.submit((tasks as Record<string, never>).nothing!).result()).toThrow(/has no export 'nothing'/)
+    expect(() => ex.submit(taskRef<() => void>(missing, 'add')).result()).toThrow(/cannot load task module .*nope\.ts/)
+    expect(() => ex.submit((tasks as unknown as Record<string, TaskRef<() => void>>).nothing!).result()).toThrow(/has no export 'nothing'/)
   })
 
   it('keeps class, message, own properties and cause chain, with both stacks', () => {
@@ -197,7 +198,7 @@ describe('shutdown', () => {
   })
 
   it('using waits for the work and does not swallow errors (B51, B52)', () => {
-    let results: number[] = []
+    let results: unknown[] = []
     let futures: Array<ReturnType<ThreadPoolExecutor['submit']>> = []
     expect(() => {
       using ex = new ThreadPoolExecutor({ maxWorkers: 2 })

@@ -11,9 +11,9 @@ export const FIRST_EXCEPTION = 'FIRST_EXCEPTION'
 export const ALL_COMPLETED = 'ALL_COMPLETED'
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED
 
-export interface DoneAndNotDone<T> {
-  done: Set<Future<T>>
-  notDone: Set<Future<T>>
+export interface DoneAndNotDone<F extends Future<unknown>> {
+  done: Set<F>
+  notDone: Set<F>
 }
 
 function failed(future: Future<unknown>): boolean {
@@ -21,10 +21,10 @@ function failed(future: Future<unknown>): boolean {
 }
 
 /** Blocks until the condition in `returnWhen` holds or `timeout` ms pass; never throws on timeout. */
-export function wait<T>(
-  futures: Iterable<Future<T>>,
+export function wait<F extends Future<unknown>>(
+  futures: Iterable<F>,
   options: { timeout?: number; returnWhen?: ReturnWhen } = {},
-): DoneAndNotDone<T> {
+): DoneAndNotDone<F> {
   const timeout = checkTimeout(options.timeout)
   const returnWhen = options.returnWhen ?? ALL_COMPLETED
   const all = new Set(futures)
@@ -40,7 +40,7 @@ export function wait<T>(
       throw new RangeError(`Invalid return condition: ${String(returnWhen)}`)
     }
     const waiting = [...all].filter((f) => !done.has(f))
-    const onDone = (f: Future<T>): void => {
+    const onDone = (f: F): void => {
       done.add(f)
       sawException ||= failed(f)
     }
@@ -58,17 +58,20 @@ export function wait<T>(
  * Yields each future as it completes: first those already done, then the
  * rest in completion order. The timeout clock starts at the first next().
  */
-export function* asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): Generator<Future<T>, void, undefined> {
-  const timeout = checkTimeout(options.timeout)
+export function asCompleted<F extends Future<unknown>>(futures: Iterable<F>, options: { timeout?: number } = {}): Generator<F, void, undefined> {
+  return completions(futures, checkTimeout(options.timeout))
+}
+
+function* completions<F extends Future<unknown>>(futures: Iterable<F>, timeout: number): Generator<F, void, undefined> {
   const deadline = performance.now() + timeout
-  const finished: Future<T>[] = []
-  const pending = new Set<Future<T>>()
+  const finished: F[] = []
+  const pending = new Set<F>()
   for (const f of new Set(futures)) {
     if (f.done()) finished.push(f)
     else pending.add(f)
   }
   const total = finished.length + pending.size
-  const onDone = (f: Future<T>): void => {
+  const onDone = (f: F): void => {
     pending.delete(f)
     finished.push(f)
   }
