@@ -50,8 +50,8 @@ export interface ThreadPoolOptions {
   interruptGraceMs?: number
   /**
    * Record where each submit() was called, so a task's error shows it below
-   * the worker's frames (default true). It costs a few µs per submit; turn it
-   * off for floods of tiny tasks (map() records one site per call either way).
+   * the worker's frames (default true). It costs a few µs per task message;
+   * turn it off for floods of tiny tasks, or use map() with a chunksize.
    */
   submitStacks?: boolean
 }
