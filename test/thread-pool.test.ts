@@ -175,7 +175,7 @@ describe('shutdown', () => {
     const ex = pool()
     const futures = Array.from({ length: 50 }, (_, i) => ex.submit(tasks.identity, i))
     await ex.shutdown({ wait: false })
-    await ex.shutdown()
+    await Promise.all([ex.shutdown(), ex.shutdown()])
     expect(futures.map((f) => f.result(0))).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 

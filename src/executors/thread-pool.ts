@@ -109,7 +109,8 @@ export class ThreadPoolExecutor extends Executor {
       for (const job of this.#queue.slice(this.#head)) job.future.cancel()
       for (const worker of this.#workers) for (const job of worker.jobs.values()) job.future.cancel()
     }
-    const closed = this.#live === 0 ? this.#close() : new Promise<void>((resolve) => (this.#onDrained = resolve)).then(() => this.#close())
+    this.#drained ??= this.#live === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onDrained = resolve))
+    const closed = this.#drained.then(() => this.#close())
     return wait ? closed : Promise.resolve()
   }
 
@@ -131,8 +132,8 @@ export class ThreadPoolExecutor extends Executor {
     if (this.#live++ === 0) this.#setRef(true)
     this.#queue.push(job)
     this.#kick()
-    if (signal) {
-      if (signal.aborted) future.cancel()
+    if (signal?.aborted) future.cancel()
+    else if (signal) {
       const onAbort = (): void => this.#interrupt(job, signal.reason)
       signal.addEventListener('abort', onAbort, { once: true })
       future.watch(() => signal.removeEventListener('abort', onAbort))
@@ -140,6 +141,8 @@ export class ThreadPoolExecutor extends Executor {
     return future
   }
 
+  /** Settles once the pool, shut down, has no more work. */
+  #drained: Promise<void> | undefined
   #onDrained: (() => void) | undefined
 
   readonly #retire = (job: Job): void => {
