@@ -82,6 +82,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Like result(), but returns the task's error (undefined on success) instead of throwing it. */
   exception(timeoutMs?: number): unknown {
     const outcome = this.#wait(timeoutMs)
+    if (this.#state === 'CANCELLED') throw (outcome as { error: unknown }).error
     return outcome.ok ? undefined : outcome.error
   }
 
