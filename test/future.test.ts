@@ -13,8 +13,8 @@ function failed(error: unknown): Future<never> {
   f.setException(error)
   return f
 }
-function cancelled(): Future<never> {
-  const f = new Future<never>()
+function cancelled(): Future<unknown> {
+  const f = new Future<unknown>()
   f.cancel()
   return f
 }

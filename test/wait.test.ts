@@ -7,8 +7,8 @@ function finished<T>(value: T): Future<T> {
   f.setResult(value)
   return f
 }
-function cancelled(): Future<never> {
-  const f = new Future<never>()
+function cancelled(): Future<unknown> {
+  const f = new Future<unknown>()
   f.cancel()
   return f
 }
