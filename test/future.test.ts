@@ -1,21 +1,11 @@
 import { inspect } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { CancelledError, DeadlockError, Future, InvalidStateError, TimeoutError } from 'concurrent-futures'
-import { pool, tasks } from './helpers.js'
+import { cancelled, finished, pool, tasks } from './helpers.js'
 
-function finished<T>(value: T): Future<T> {
-  const f = new Future<T>()
-  f.setResult(value)
-  return f
-}
 function failed(error: unknown): Future<never> {
   const f = new Future<never>()
   f.setException(error)
-  return f
-}
-function cancelled(): Future<unknown> {
-  const f = new Future<unknown>()
-  f.cancel()
   return f
 }
 function running(): Future<never> {

@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest'
-import { fromModule, ThreadPoolExecutor, type ThreadPoolOptions } from 'concurrent-futures'
+import { fromModule, Future, ThreadPoolExecutor, type ThreadPoolOptions } from 'concurrent-futures'
 
 export const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
 
@@ -24,4 +24,16 @@ export async function until(condition: () => boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error('condition not reached within 10 s')
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+export function finished<T>(value: T): Future<T> {
+  const f = new Future<T>()
+  f.setResult(value)
+  return f
+}
+
+export function cancelled(): Future<unknown> {
+  const f = new Future<unknown>()
+  f.cancel()
+  return f
 }

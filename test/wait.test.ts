@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ALL_COMPLETED, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, Future, TimeoutError, wait, type ReturnWhen } from 'concurrent-futures'
-import { pool, tasks } from './helpers.js'
+import { cancelled, finished, pool, tasks } from './helpers.js'
 
-function finished<T>(value: T): Future<T> {
-  const f = new Future<T>()
-  f.setResult(value)
-  return f
-}
-function cancelled(): Future<unknown> {
-  const f = new Future<unknown>()
-  f.cancel()
-  return f
-}
 
 describe('wait (part F)', () => {
   it('deduplicates (B93) and returns two empty sets for nothing (B102)', () => {
