@@ -40,13 +40,25 @@ export class BrokenThreadPool extends BrokenExecutor {
 }
 
 /** The worker running a task was lost (it exited or was killed); the pool replaced it. */
+/** How a worker ended: an exit code, a signal (processes), or neither when the pool stopped it. */
+export interface WorkerExit {
+  exitCode?: number | undefined
+  signal?: string | undefined
+}
+
 export class WorkerLost extends FuturesError {
   override name = 'WorkerLost'
-  constructor(
-    message: string,
-    readonly exitCode: number | undefined,
-    options?: ErrorOptions,
-  ) {
+  readonly exitCode: number | undefined
+  readonly signal: string | undefined
+  constructor(message: string, exit: WorkerExit, options?: ErrorOptions) {
     super(message, options)
+    this.exitCode = exit.exitCode
+    this.signal = exit.signal
   }
+}
+
+/** "exited with code 3", "was killed by SIGKILL", "was stopped by the pool". */
+export function describeExit({ exitCode, signal }: WorkerExit): string {
+  if (signal) return `was killed by ${signal}`
+  return exitCode === undefined ? 'was stopped by the pool' : `exited with code ${exitCode}`
 }

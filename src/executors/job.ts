@@ -51,6 +51,8 @@ export class Job implements Claim {
     readonly transfer: readonly TransferListItem[],
     readonly submitSite: { stack?: string },
     readonly timeoutMs: number | undefined,
+    /** It has a timeout or an AbortSignal, so the pool may have to stop its worker. */
+    readonly interruptible: boolean,
     readonly slots: TaskSlots,
     /** Called once when the job stops counting as work: it settled, or was cancelled before it started. */
     readonly onRetire: (job: Job) => void,

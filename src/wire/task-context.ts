@@ -15,9 +15,10 @@ let slots: Int32Array | undefined
 let current: Running | undefined
 export let workerName: string | undefined
 
-export function initContext(name: string, slotBuffer: SharedArrayBuffer): void {
+/** `states` holds the slot states this worker reads to see an interrupt (see protocol.ts). */
+export function initContext(name: string, states: Int32Array): void {
   workerName = name
-  slots = new Int32Array(slotBuffer)
+  slots = states
 }
 
 export function enterTask(slot: number): void {

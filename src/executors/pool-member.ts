@@ -1,71 +1,42 @@
-// The pool's side of one worker thread: the Worker, its port, the jobs it
-// holds, and how many more it should be given.
+// The pool's side of one worker (a thread or a child process): the jobs it
+// holds, how many more it should be given, and how they are sent. Subclasses
+// say how a message reaches their worker.
 
-import { MessageChannel, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads'
+import type { TransferListItem } from 'node:worker_threads'
 import { inspect } from 'node:util'
-import { doorbellBuffer } from '../concurrent/blocking.js'
-import type { Job, TaskSlots } from './job.js'
+import type { Job } from './job.js'
 import type { TaskSpec } from './task.js'
-import { CHUNK, type TaskBatch, type ThreadWorkerData, type ToWorker } from '../wire/protocol.js'
+import { CHUNK, type TaskBatch, type ToWorker } from '../wire/protocol.js'
 import { encodeThrown } from '../wire/error-codec.js'
-
-const entry = new URL('../../workers/thread-worker.js', import.meta.url)
 
 /** Keep about this much work queued in each worker beyond the task it runs. */
 const TARGET_QUEUED_MS = 1
 const MAX_WINDOW = 512
 
-export interface WorkerSettings {
-  name: string
-  slots: TaskSlots
-  resourceLimits: ResourceLimits | undefined
-  initializer: TaskSpec | undefined
-  initargs: unknown[]
-}
-
-export class PoolWorker {
-  readonly thread: Worker
-  readonly port: MessagePort
+export abstract class PoolMember {
   readonly jobs = new Map<number, Job>()
-  /** Jobs assigned but not yet posted; posted together once per dispatch. */
+  /** Jobs assigned but not yet sent; sent together once per dispatch. */
   #outbox: Job[] = []
   #knownFunctions = new Set<number>()
   #avgTaskMs: number | undefined
   assigned = 0
   idleTimer: NodeJS.Timeout | undefined
   exited = false
-  /** Slots of jobs taken back from this worker, to free once its thread has really stopped. */
+  /** Slots of jobs taken back from this worker, to free once it has really stopped. */
   readonly slotsToFree: number[] = []
   retiring = false
   error: unknown
 
   constructor(
     readonly index: number,
-    settings: WorkerSettings,
-  ) {
-    const { port1, port2 } = new MessageChannel()
-    const workerData: ThreadWorkerData = {
-      name: settings.name,
-      port: port2,
-      doorbell: doorbellBuffer,
-      slots: settings.slots.buffer,
-      initargs: settings.initargs,
-      ...(settings.initializer ? { initializer: settings.initializer } : {}),
-    }
-    this.port = port1
-    this.thread = new Worker(entry, {
-      name: settings.name,
-      workerData,
-      transferList: [port2],
-      ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
-    })
-    this.thread.on('error', (error) => (this.error = error))
-  }
+    /** The fewest jobs it may hold: 2 where a worker claims each task as it starts it, so it never idles between messages. */
+    readonly minWindow: number,
+  ) {}
 
-  /** How many jobs this worker may hold: about TARGET_QUEUED_MS of work, at least two so it never idles between messages. */
+  /** How many jobs this worker may hold: the one it runs and about TARGET_QUEUED_MS more. */
   get window(): number {
-    if (this.#avgTaskMs === undefined) return 2
-    return Math.min(MAX_WINDOW, Math.max(2, Math.ceil(TARGET_QUEUED_MS / Math.max(this.#avgTaskMs, 0.0005)) + 1))
+    if (this.#avgTaskMs === undefined) return this.minWindow
+    return Math.min(MAX_WINDOW, Math.max(this.minWindow, Math.floor(TARGET_QUEUED_MS / Math.max(this.#avgTaskMs, 0.0005)) + 1))
   }
 
   recordBatch(count: number, busyMs: number): void {
@@ -80,7 +51,7 @@ export class PoolWorker {
     this.assigned++
   }
 
-  /** Posts the assigned jobs; returns those that could not be sent (their arguments do not clone). */
+  /** Sends the assigned jobs; returns those that could not be sent (their arguments do not clone). */
   flush(fnIds: (spec: TaskSpec) => number): Array<[Job, Error]> {
     if (this.#outbox.length === 0) return []
     const jobs = this.#outbox
@@ -95,18 +66,13 @@ export class PoolWorker {
   }
 
   interrupt(job: Job): void {
-    this.#send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason) })
+    this.send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason) })
   }
 
-  setRef(ref: boolean): void {
-    if (ref) {
-      this.thread.ref()
-      this.port.ref()
-    } else {
-      this.thread.unref()
-      this.port.unref()
-    }
-  }
+  /** Whether this worker keeps the process alive. */
+  abstract setRef(ref: boolean): void
+
+  protected abstract send(message: ToWorker, transfer?: TransferListItem[]): void
 
   #post(jobs: Job[], fnIds: (spec: TaskSpec) => number): boolean {
     const batch: TaskBatch = { tasks: [] }
@@ -122,16 +88,12 @@ export class PoolWorker {
       transfer.push(...job.transfer)
     }
     try {
-      this.#send(batch, transfer)
+      this.send(batch, transfer)
     } catch {
       return false
     }
     for (const fnId of newFunctions) this.#knownFunctions.add(fnId)
     return true
-  }
-
-  #send(message: ToWorker, transfer: TransferListItem[] = []): void {
-    this.port.postMessage(message, transfer)
   }
 }
 

@@ -1,0 +1,412 @@
+// WorkerPool: the dispatch both pools share. Subclasses say how a worker
+// starts, how its messages arrive and how it stops.
+//
+// How a call travels (read with job.ts, pool-member.ts, the executor file,
+// and workers/task-runner.ts):
+//
+//   submit(fn, ...args)
+//     │  a Future and a Job; the Job joins the pool's FIFO queue
+//     ▼
+//   #dispatch (once per tick, or inside a blocked result())
+//     │  gives each worker up to its window of Jobs (~1 ms of work), each
+//     │  with a shared-memory slot, one message per worker
+//     ▼
+//   thread-pool.ts: postMessage to the worker thread
+//   process-pool.ts: postMessage to the relay thread, which sends it to the child
+//     ▼
+//   worker: claims each task (threads: compareExchange of its slot
+//     │  PENDING→RUNNING, a lost race means it was cancelled; processes: the
+//     │  pool claimed it as it sent it), runs it, collects results
+//     ▼
+//   one message of results per batch (or per ms), then the doorbell rings
+//     │  delivered by the event loop, or pulled by a blocked result()
+//     ▼
+//   receive: settle each Future, refill the worker's window
+
+import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
+import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent/blocking.js'
+import { ExecutorShutdownError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { Future } from '../concurrent/future.js'
+import { decodeThrown } from '../wire/error-codec.js'
+import { CHUNK, FAILED, OK, REPORT_START, RUNNING, type FromWorker } from '../wire/protocol.js'
+import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
+import { Job, TaskSlots } from './job.js'
+import type { PoolMember } from './pool-member.js'
+import { isTaskRef, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
+
+export interface PoolOptions {
+  /** Most workers at once (default: os.availableParallelism()). Workers start as work needs them. */
+  maxWorkers?: number
+  /** Runs in each worker before its first task; if it throws, the pool breaks. */
+  initializer?: Task<AnyFn>
+  initargs?: readonly unknown[]
+  /** Stop a worker that has been idle this long (default: never; idle workers never keep the process alive). */
+  idleTimeoutMs?: number
+  /** How long an interrupted task may take to stop before its worker is killed (default 1000). */
+  interruptGraceMs?: number
+  /**
+   * Record where each submit() was called, so a task's error shows it below
+   * the worker's frames (default true). It costs a few µs per task message;
+   * turn it off for floods of tiny tasks, or use map() with a chunksize.
+   */
+  submitStacks?: boolean
+}
+
+const MAX_JOBS_PER_WORKER = 512
+
+export abstract class WorkerPool<M extends PoolMember> extends Executor {
+  readonly maxWorkers: number
+  protected readonly initializer: TaskSpec | undefined
+  protected readonly initargs: unknown[]
+  protected readonly slots: TaskSlots
+  protected members: M[] = []
+  readonly #maxTasksPerWorker: number
+  readonly #idleTimeoutMs: number
+  readonly #graceMs: number
+  readonly #submitStacks: boolean
+  readonly #fnIds = new Map<string, number>()
+  #queue: Job[] = []
+  #head = 0
+  /** Jobs submitted and not yet settled or cancelled. */
+  #live = 0
+  #nextId = 1
+  #kickScheduled = false
+  #shutdown = false
+  #broken: BrokenExecutor | undefined
+  #closing: Promise<void> | undefined
+  /** Settles once the pool, shut down, has no more work. */
+  #drained: Promise<void> | undefined
+  #onDrained: (() => void) | undefined
+  /** Jobs with a timed action pending (see Job.wakeAt). */
+  readonly #timed = new Set<Job>()
+  readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0, wakeAt: () => this.#wakeAt() }
+
+  constructor(
+    options: PoolOptions,
+    maxWorkers: number,
+    maxTasksPerWorker: number | undefined,
+    /**
+     * Whether the pool claims a task as it sends it, because its workers share
+     * no memory with it (processes). Then a worker gets no more than it starts
+     * within about a millisecond, and a task that may be interrupted travels
+     * alone, so stopping its worker costs no other task.
+     */
+    protected readonly claimOnSend: boolean,
+  ) {
+    super()
+    this.maxWorkers = maxWorkers
+    this.#maxTasksPerWorker = maxTasksPerWorker ?? Infinity
+    this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 'idleTimeoutMs')
+    this.#graceMs = options.interruptGraceMs === undefined ? 1000 : checkTimeout(options.interruptGraceMs, 'interruptGraceMs')
+    if (options.initializer !== undefined && typeof options.initializer !== 'function' && !isTaskRef(options.initializer)) {
+      throw new TypeError(`initializer must be a function or a TaskRef, got ${inspect(options.initializer)}`)
+    }
+    this.initializer = options.initializer === undefined ? undefined : specOf(options.initializer)
+    this.initargs = [...(options.initargs ?? [])]
+    this.#submitStacks = options.submitStacks ?? true
+    this.slots = new TaskSlots(this.maxWorkers * MAX_JOBS_PER_WORKER * 2)
+    addSource(this.#source)
+  }
+
+  /** Starts worker number `index`; its messages must reach receive(), its exit exited(). */
+  protected abstract spawn(index: number): M
+  /** Calls receive() for every message already delivered, synchronously. */
+  protected abstract drainMessages(): void
+  /** Stops a worker: once its work is done, or (`kill`) at once. */
+  protected abstract stop(member: M, kill: boolean): void
+  /** Stops every worker and resolves when they are gone. */
+  protected abstract stopAll(members: M[]): Promise<void>
+  /** The error for a task whose worker died under it; `cause` is what the worker threw, if known. */
+  protected abstract lostError(exit: WorkerExit, cause: unknown): Error
+  protected abstract brokenError(message: string, cause: unknown): BrokenExecutor
+  /** Why the pool broke when an initializer threw (Python's wording for each pool). */
+  protected abstract readonly initFailedMessage: string
+
+  override shutdown({ wait = true, cancelFutures = false }: ShutdownOptions = {}): Promise<void> {
+    this.#shutdown = true
+    if (cancelFutures) {
+      for (const job of this.#queue.slice(this.#head)) job.future.cancel()
+      for (const member of this.members) for (const job of member.jobs.values()) job.future.cancel()
+    }
+    this.#drained ??= this.#live === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onDrained = resolve))
+    const closed = this.#drained.then(() => this.#close())
+    return wait ? closed : Promise.resolve()
+  }
+
+  override [Symbol.dispose](): void {
+    void this.shutdown()
+    blockUntil(() => this.#live === 0, Infinity, () => `disposing the ${this.constructor.name}`)
+  }
+
+  protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean): Future<unknown> {
+    if (this.#broken) throw this.brokenError(this.#broken.message, this.#broken.cause)
+    if (this.#shutdown) throw new ExecutorShutdownError('cannot schedule new futures after shutdown')
+    const { signal, transfer = [] } = options
+    const timeoutMs = options.timeoutMs === undefined ? undefined : checkTimeout(options.timeoutMs, 'timeoutMs')
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
+    const spec = specOf(fn)
+    const future = new Future<unknown>()
+    const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START)
+    const site = this.#submitStacks ? submitSite() : noSite
+    const interruptible = timeoutMs !== undefined || signal !== undefined
+    const job = new Job(this.#nextId++, future, spec, args, flags, transfer, site, timeoutMs, interruptible, this.slots, this.#retire)
+    if (this.#live++ === 0) this.setRef(true)
+    this.#queue.push(job)
+    this.#kick()
+    if (signal?.aborted) future.cancel()
+    else if (signal) {
+      const onAbort = (): void => this.#interrupt(job, signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      future.watch(() => signal.removeEventListener('abort', onAbort))
+    }
+    return future
+  }
+
+  readonly #retire = (job: Job): void => {
+    this.#timed.delete(job)
+    clearTimeout(job.timer)
+    if (--this.#live > 0) return
+    this.setRef(false)
+    this.#onDrained?.()
+  }
+
+  #kick(): void {
+    if (this.#kickScheduled) return
+    this.#kickScheduled = true
+    queueMicrotask(() => {
+      this.#kickScheduled = false
+      this.#dispatch()
+    })
+  }
+
+  #dispatch(): void {
+    if (this.#broken) return
+    while (this.#head < this.#queue.length) {
+      const job = this.#queue[this.#head]!
+      if (job.future.done()) {
+        this.#head++
+        continue
+      }
+      const member = this.#pickMember(job)
+      if (!member) break
+      this.#head++
+      job.slot = this.slots.take()
+      if (this.claimOnSend) Atomics.store(this.slots.states, job.slot, RUNNING)
+      member.assign(job)
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = []
+      this.#head = 0
+    }
+    for (const member of this.members) {
+      for (const [job, error] of member.flush(this.#fnId)) this.#finish(member, job, false, error)
+    }
+  }
+
+  /** The least loaded worker with room; a new one while there is no idle worker and room for more. */
+  #pickMember(job: Job): M | undefined {
+    const alone = this.claimOnSend && job.interruptible
+    let best: M | undefined
+    for (const member of this.members) {
+      if (member.retiring || member.jobs.size >= member.window || member.assigned >= this.#maxTasksPerWorker) continue
+      if (this.claimOnSend && (alone ? member.jobs.size > 0 : [...member.jobs.values()].some((j) => j.interruptible))) continue
+      if (!best || member.jobs.size < best.jobs.size) best = member
+    }
+    if ((!best || best.jobs.size > 0) && this.members.length < this.maxWorkers) return this.#spawn()
+    return best
+  }
+
+  #spawn(): M {
+    const used = new Set(this.members.map((m) => m.index))
+    let index = 0
+    while (used.has(index)) index++
+    const member = this.spawn(index)
+    this.members.push(member)
+    return member
+  }
+
+  readonly #fnId = (spec: TaskSpec): number => {
+    const key = specKey(spec)
+    let id = this.#fnIds.get(key)
+    if (id === undefined) this.#fnIds.set(key, (id = this.#fnIds.size))
+    return id
+  }
+
+  #drain(): void {
+    this.drainMessages()
+    this.#runDue()
+    this.#dispatch()
+  }
+
+  /** Runs `action` for `job` in `ms`: from a timer, or from a blocked wait, where timers cannot fire. */
+  #after(job: Job, ms: number, action: () => void): void {
+    job.wakeAt = performance.now() + ms
+    job.onWake = action
+    this.#timed.add(job)
+    clearTimeout(job.timer)
+    job.timer = setTimeout(() => this.#runDue(), ms).unref()
+  }
+
+  #runDue(): void {
+    const now = performance.now()
+    for (const job of this.#timed) {
+      if (job.wakeAt > now) continue
+      this.#timed.delete(job)
+      job.onWake?.()
+    }
+  }
+
+  #wakeAt(): number {
+    let at = Infinity
+    for (const job of this.#timed) at = Math.min(at, job.wakeAt)
+    return at
+  }
+
+  protected receive(member: M, message: FromWorker): void {
+    if ('results' in message) {
+      const { results } = message
+      for (let i = 0; i < results.length; i += 3) {
+        const job = member.jobs.get(results[i] as number)
+        if (!job) continue
+        const status = results[i + 1]
+        if (status === OK) this.#finish(member, job, true, results[i + 2])
+        else if (status === FAILED) this.#finish(member, job, false, job.interruptReason ?? decodeThrown(results[i + 2] as never, callerFrames(job.submitSite)))
+        else this.#finish(member, job, false, undefined) // skipped: it was cancelled, its future is done
+      }
+      member.recordBatch(results.length / 3, message.busyMs)
+      if (member.jobs.size === 0) this.#idle(member)
+      this.#dispatch()
+    } else if (message.event === 'started') {
+      const job = member.jobs.get(message.id)
+      if (job?.timeoutMs !== undefined) {
+        const error = new TimeoutError(`the task ran longer than its timeoutMs (${job.timeoutMs} ms)`)
+        this.#after(job, job.timeoutMs, () => this.#interrupt(job, error))
+      }
+    } else if (message.event === 'init-failed') {
+      this.break(this.initFailedMessage, decodeThrown(message.error))
+    } else {
+      this.exited(member, { exitCode: message.code }, message.error && decodeThrown(message.error))
+    }
+  }
+
+  #finish(member: M, job: Job, ok: boolean, value: unknown): void {
+    member.jobs.delete(job.id)
+    this.slots.release(job.slot)
+    job.settle(ok, value)
+  }
+
+  /** A worker with no jobs: recycle it if it has run its quota, or let it idle out. */
+  #idle(member: M): void {
+    if (member.assigned >= this.#maxTasksPerWorker) return this.#retireMember(member)
+    if (this.#idleTimeoutMs !== Infinity) {
+      member.idleTimer = setTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs).unref()
+    }
+  }
+
+  #retireMember(member: M): void {
+    member.retiring = true
+    this.members = this.members.filter((m) => m !== member)
+    this.stop(member, false)
+  }
+
+  /** A worker is gone on its own; subclasses may break the pool instead of replacing it. */
+  protected exited(member: M, exit: WorkerExit, cause: unknown): void {
+    this.lost(member, exit, cause)
+  }
+
+  /**
+   * A worker is gone, or going: the jobs it had not started go back to the
+   * queue, the ones it was running fail. Until it has really exited
+   * (`terminating`), it could still touch its slots, so they are freed later.
+   */
+  protected lost(member: M, exit: WorkerExit, cause: unknown, terminating = false): void {
+    if (member.exited) return
+    member.exited = true
+    this.members = this.members.filter((m) => m !== member)
+    const unstarted: Job[] = []
+    for (const job of member.jobs.values()) {
+      if (terminating) member.slotsToFree.push(job.slot)
+      else this.slots.release(job.slot)
+      if (job.future.done()) continue
+      if (job.steal()) {
+        job.slot = -1
+        unstarted.push(job)
+      } else {
+        job.settle(false, job.interruptReason ?? this.lostError(exit, cause ?? member.error))
+      }
+    }
+    member.jobs.clear()
+    this.#queue.splice(this.#head, 0, ...unstarted)
+    this.#dispatch()
+  }
+
+  /** The worker has really stopped: slots it might still have touched are free. */
+  protected released(member: M): void {
+    for (const slot of member.slotsToFree.splice(0)) this.slots.release(slot)
+  }
+
+  /** Cancels `job` if it has not started; otherwise asks it to stop, and kills its worker after the grace period. */
+  #interrupt(job: Job, reason: unknown): void {
+    if (job.future.cancel() || !job.markInterrupted(reason)) return
+    const member = this.members.find((m) => m.jobs.get(job.id) === job)
+    if (!member) return
+    member.interrupt(job)
+    this.#after(job, this.#graceMs, () => {
+      this.stop(member, true)
+      this.lost(member, {}, undefined, true)
+    })
+  }
+
+  /** Fails every pending and running future, and refuses new ones, as Python's broken pools do. */
+  protected break(message: string, cause: unknown, futureMessage = message): void {
+    if (this.#broken) return
+    this.#broken = this.brokenError(message, cause)
+    const jobs = [...this.#queue.slice(this.#head), ...this.members.flatMap((m) => [...m.jobs.values()])]
+    this.#queue = []
+    this.#head = 0
+    for (const member of this.members) member.jobs.clear()
+    for (const job of jobs) job.settle(false, this.brokenError(futureMessage, cause))
+    void this.#close()
+  }
+
+  #close(): Promise<void> {
+    this.#closing ??= (async () => {
+      removeSource(this.#source)
+      const members = this.members
+      this.members = []
+      for (const member of members) member.retiring = true
+      await this.stopAll(members)
+    })()
+    return this.#closing
+  }
+
+  /** Busy pools keep the process alive, idle ones do not. */
+  protected setRef(ref: boolean): void {
+    for (const member of this.members) member.setRef(ref)
+  }
+}
+
+export function wholeNumber(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer greater than 0, got ${inspect(value)}`)
+  return value
+}
+
+const ownFrames = fileURLToPath(new URL('../', import.meta.url))
+
+/**
+ * Captures where submit() was called, so a task's error can show it. V8
+ * formats the frames only if `.stack` is read, which callerFrames() does when
+ * the task fails.
+ */
+const noSite = {}
+function submitSite(): { stack?: string } {
+  const site = {}
+  Error.captureStackTrace(site)
+  return site
+}
+
+function callerFrames(site: { stack?: string }): string | undefined {
+  return site.stack?.split('\n').filter((line) => !line.includes(ownFrames)).join('\n')
+}

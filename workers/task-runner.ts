@@ -1,0 +1,133 @@
+// Runs the task batches a pool sends, one task at a time, and sends the
+// results back in batches. Shared by the thread worker and the child process
+// entries, which differ only in how messages travel and how a task is claimed.
+
+import { encodeThrown } from '../src/wire/error-codec.js'
+import { CHUNK, FAILED, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
+import { enterTask, leaveTask } from '../src/wire/task-context.js'
+import type { TaskSpec } from '../src/executors/task.js'
+import { loadTask } from './load-task.js'
+
+type Fn = (...args: unknown[]) => unknown
+
+export interface Transport {
+  /** Takes the task in `slot` for this worker; false if the pool cancelled it first. */
+  claim(slot: number): boolean
+  post(message: FromWorker): void
+  /** The next batch already delivered, if this transport can be read synchronously. */
+  pull(): TaskBatch | undefined
+  /** Throws if `value` cannot travel back to the pool. */
+  checkSendable(value: unknown): void
+}
+
+export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
+  const loading = new Map<number, Promise<Fn>>()
+  const loaded = new Map<number, Fn>()
+  const queue: unknown[] = []
+  let head = 0
+  let results: unknown[] = []
+  let running = false
+
+  function receive(batch: TaskBatch): void {
+    for (const [fnId, spec] of batch.defs ?? []) {
+      const load = loadTask(spec)
+      load.then((fn) => loaded.set(fnId, fn), () => {})
+      loading.set(fnId, load)
+    }
+    for (const item of batch.tasks) queue.push(item)
+    if (!running) void runQueue()
+  }
+
+  async function runQueue(): Promise<void> {
+    running = true
+    let started = performance.now()
+    for (;;) {
+      if (head === queue.length) {
+        queue.length = head = 0
+        flush(started)
+        const next = transport.pull()
+        if (!next) break
+        started = performance.now()
+        receive(next)
+        continue
+      }
+      const id = queue[head++] as number
+      const slot = queue[head++] as number
+      const fnId = queue[head++] as number
+      const args = queue[head++] as unknown[]
+      const flags = queue[head++] as number
+      // Load the function before claiming the task, so it stays cancellable while its module loads.
+      let fn = loaded.get(fnId)
+      let loadError: unknown
+      if (!fn) await loading.get(fnId)!.then((f) => (fn = f), (e: unknown) => (loadError = e))
+      if (!transport.claim(slot)) {
+        results.push(id, SKIPPED, undefined)
+        continue
+      }
+      if (flags & REPORT_START) transport.post({ event: 'started', id })
+      enterTask(slot)
+      try {
+        if (!fn) throw loadError
+        let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!(...a)) : fn(...args)
+        if (flags & CHUNK && (value as unknown[]).some(isThenable)) value = await Promise.all(value as unknown[])
+        else if (isThenable(value)) value = await value
+        results.push(id, OK, value)
+      } catch (error) {
+        results.push(id, FAILED, encodeThrown(error))
+      } finally {
+        leaveTask()
+      }
+      // Long tasks report as they finish; short ones share a message.
+      if (performance.now() - started > 1) {
+        flush(started)
+        started = performance.now()
+      }
+    }
+    running = false
+  }
+
+  function flush(started: number): void {
+    if (results.length === 0) return
+    const busyMs = performance.now() - started
+    const batch = results
+    results = []
+    try {
+      transport.post({ results: batch, busyMs })
+    } catch {
+      transport.post({ results: failUnsendable(batch), busyMs })
+    }
+  }
+
+  /** A result that cannot be sent fails only its own task. */
+  function failUnsendable(batch: unknown[]): unknown[] {
+    for (let i = 0; i < batch.length; i += 3) {
+      if (batch[i + 1] !== OK) continue
+      try {
+        transport.checkSendable(batch[i + 2])
+      } catch (error) {
+        batch[i + 1] = FAILED
+        batch[i + 2] = encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }))
+      }
+    }
+    return batch
+  }
+
+  return receive
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
+}
+
+/** Runs the initializer, if any; false (after reporting it) if it failed. */
+export async function initialize(initializer: TaskSpec | undefined, initargs: unknown[], post: (message: FromWorker) => void): Promise<boolean> {
+  if (!initializer) return true
+  try {
+    const fn = await loadTask(initializer)
+    await fn(...initargs)
+    return true
+  } catch (error) {
+    post({ event: 'init-failed', error: encodeThrown(error) })
+    return false
+  }
+}
