@@ -1,5 +1,6 @@
 export {
   BrokenExecutor,
+  BrokenProcessPool,
   BrokenThreadPool,
   CancelledError,
   DeadlockError,
@@ -8,10 +9,13 @@ export {
   InvalidStateError,
   TimeoutError,
   WorkerLost,
+  type WorkerExit,
 } from './concurrent/errors.js'
 export { Future, type FutureState } from './concurrent/future.js'
 export { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, asCompleted, wait, type DoneAndNotDone, type ReturnWhen } from './concurrent/wait.js'
 export { Executor, type ShutdownOptions, type SubmitOptions } from './executors/executor.js'
 export { MapResults, type MapOptions } from './executors/map.js'
 export { ThreadPoolExecutor, type ThreadPoolOptions } from './executors/thread-pool.js'
+export { ProcessPoolExecutor, type ProcessPoolOptions } from './executors/process-pool.js'
+export type { PoolOptions } from './executors/worker-pool.js'
 export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ResultOf, type Task, type TaskRef } from './executors/task.js'

@@ -39,6 +39,10 @@ export class BrokenThreadPool extends BrokenExecutor {
   override name = 'BrokenThreadPool'
 }
 
+export class BrokenProcessPool extends BrokenExecutor {
+  override name = 'BrokenProcessPool'
+}
+
 /** The worker running a task was lost (it exited or was killed); the pool replaced it. */
 /** How a worker ended: an exit code, a signal (processes), or neither when the pool stopped it. */
 export interface WorkerExit {

@@ -63,7 +63,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected members: M[] = []
   readonly #maxTasksPerWorker: number
   readonly #idleTimeoutMs: number
-  readonly #graceMs: number
+  /** How long an interrupted task may take to stop before its worker is killed. */
+  protected readonly graceMs: number
   readonly #submitStacks: boolean
   readonly #fnIds = new Map<string, number>()
   #queue: Job[] = []
@@ -98,7 +99,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.maxWorkers = maxWorkers
     this.#maxTasksPerWorker = maxTasksPerWorker ?? Infinity
     this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 'idleTimeoutMs')
-    this.#graceMs = options.interruptGraceMs === undefined ? 1000 : checkTimeout(options.interruptGraceMs, 'interruptGraceMs')
+    this.graceMs = options.interruptGraceMs === undefined ? 1000 : checkTimeout(options.interruptGraceMs, 'interruptGraceMs')
     if (options.initializer !== undefined && typeof options.initializer !== 'function' && !isTaskRef(options.initializer)) {
       throw new TypeError(`initializer must be a function or a TaskRef, got ${inspect(options.initializer)}`)
     }
@@ -352,7 +353,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const member = this.members.find((m) => m.jobs.get(job.id) === job)
     if (!member) return
     member.interrupt(job)
-    this.#after(job, this.#graceMs, () => {
+    this.#after(job, this.graceMs, () => {
       this.stop(member, true)
       this.lost(member, {}, undefined, true)
     })

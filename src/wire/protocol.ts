@@ -54,3 +54,34 @@ export interface ThreadWorkerData {
   initializer?: TaskSpec
   initargs: unknown[]
 }
+
+/**
+ * A ProcessPoolExecutor talks to its children through a relay thread (see
+ * process-pool.ts), addressing each child by a number that is never reused.
+ */
+export interface RelayData {
+  port: MessagePort
+  doorbell: SharedArrayBuffer
+  entry: string
+  fork: { execArgv: string[] | undefined; env: Record<string, string | undefined> | undefined; serialization: 'advanced' | 'json' }
+}
+export type ToRelay =
+  | { spawn: number; init: ChildInit }
+  | { to: number; message: ToWorker }
+  | { stop: number; kill: boolean }
+  | { close: number } // stop every child, killing those still there after this many ms
+export type FromRelay =
+  | { from: number; message: FromWorker }
+  | { exit: number; code: number | null; signal: string | null }
+  | { closed: true }
+
+/** The first message a child receives. */
+export interface ChildInit {
+  name: string
+  /** How many task slots the pool has, so the child can keep its own copy of the states it sees. */
+  slotCount: number
+  serialization: 'advanced' | 'json'
+  initializer?: TaskSpec
+  initargs: unknown[]
+}
+export type ToChild = { init: ChildInit } | ToWorker

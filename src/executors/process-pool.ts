@@ -1,0 +1,182 @@
+// ProcessPoolExecutor: runs tasks in child processes. Dispatch lives in
+// worker-pool.ts; this file starts, feeds and stops the children.
+//
+// A child's IPC messages are delivered by an event loop, and a blocking
+// result() stops this thread's loop. So the children belong to a relay
+// thread (workers/process-relay.ts), whose loop always runs:
+//
+//   pool thread ──postMessage──▶ relay thread ──child.send──▶ child process
+//        ▲                            │                      (workers/process-child.ts)
+//        └── port + doorbell ◀────────┘◀──────process.send──────┘
+//
+// The children share no memory with the pool, so the pool claims a task as it
+// sends it (see WorkerPool's claimOnSend).
+
+import { availableParallelism } from 'node:os'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads'
+import { inspect } from 'node:util'
+import { doorbellBuffer } from '../concurrent/blocking.js'
+import { BrokenProcessPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
+import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.js'
+import { PoolMember } from './pool-member.js'
+import { WorkerPool, wholeNumber, type PoolOptions } from './worker-pool.js'
+
+export interface ProcessPoolOptions extends PoolOptions {
+  /** Replace a child after it has run this many tasks. */
+  maxTasksPerChild?: number
+  /** Node flags for the children (default: this process's execArgv). */
+  execArgv?: string[]
+  /** The children's environment (default: this process's). */
+  env?: Record<string, string | undefined>
+  /** How values cross (default 'advanced': structured clone; 'json' is faster for plain data). */
+  serialization?: 'advanced' | 'json'
+  /**
+   * What a child that dies abruptly does to the pool: 'break' (default, as in
+   * Python) fails every pending and running future with BrokenProcessPool and
+   * refuses new work; 'replace' fails only the futures that child held and
+   * starts another.
+   */
+  onChildExit?: 'break' | 'replace'
+}
+
+const relayEntry = new URL('../../workers/process-relay.js', import.meta.url)
+const childEntry = new URL('../../workers/process-child.js', import.meta.url)
+let poolCounter = 0
+
+export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
+  readonly #prefix = `ProcessPoolExecutor-${poolCounter++}`
+  readonly #fork: RelayData['fork']
+  readonly #replace: boolean
+  readonly #children = new Map<number, ProcessMember>()
+  #nextChild = 0
+  #relay: { thread: Worker; port: MessagePort } | undefined
+  #onClosed: (() => void) | undefined
+  protected override readonly initFailedMessage = 'A process in the process pool failed its initializer, the process pool is not usable anymore'
+
+  constructor(options: ProcessPoolOptions = {}) {
+    super(
+      options,
+      wholeNumber(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
+      wholeNumber(options.maxTasksPerChild, 'maxTasksPerChild'),
+      true,
+    )
+    const { serialization = 'advanced', onChildExit = 'break' } = options
+    if (serialization !== 'advanced' && serialization !== 'json') throw new TypeError(`serialization must be 'advanced' or 'json', got ${inspect(serialization)}`)
+    if (onChildExit !== 'break' && onChildExit !== 'replace') throw new TypeError(`onChildExit must be 'break' or 'replace', got ${inspect(onChildExit)}`)
+    this.#fork = { execArgv: options.execArgv, env: options.env, serialization }
+    this.#replace = onChildExit === 'replace'
+  }
+
+  protected override spawn(index: number): ProcessMember {
+    const relay = this.#startRelay()
+    const id = this.#nextChild++
+    const member = new ProcessMember(index, id, relay.port)
+    this.#children.set(id, member)
+    const init = {
+      name: `${this.#prefix}_${index}`,
+      slotCount: this.slots.states.length,
+      serialization: this.#fork.serialization,
+      initargs: this.initargs,
+      ...(this.initializer ? { initializer: this.initializer } : {}),
+    }
+    relay.port.postMessage({ spawn: id, init } satisfies ToRelay)
+    return member
+  }
+
+  #startRelay(): { thread: Worker; port: MessagePort } {
+    if (this.#relay) return this.#relay
+    const { port1, port2 } = new MessageChannel()
+    const workerData: RelayData = { port: port2, doorbell: doorbellBuffer, entry: childEntry.href, fork: this.#fork }
+    const thread = new Worker(relayEntry, { name: `${this.#prefix}_relay`, workerData, transferList: [port2] })
+    port1.on('message', (message: FromRelay) => this.#route(message))
+    // The relay only ends when the pool closes it; if it dies, so does every child's channel.
+    thread.on('exit', () => this.break('The relay thread of the process pool stopped, the process pool is not usable anymore', undefined))
+    this.#relay = { thread, port: port1 }
+    return this.#relay
+  }
+
+  #route(message: FromRelay): void {
+    if ('closed' in message) return this.#onClosed?.()
+    if ('from' in message) {
+      const member = this.#children.get(message.from)
+      if (member) this.receive(member, message.message)
+      return
+    }
+    const member = this.#children.get(message.exit)
+    if (!member) return
+    this.#children.delete(message.exit)
+    this.exited(member, { exitCode: message.code ?? undefined, signal: message.signal ?? undefined }, undefined)
+    this.released(member)
+  }
+
+  protected override drainMessages(): void {
+    const port = this.#relay?.port
+    if (!port) return
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) this.#route(m.message as FromRelay)
+  }
+
+  protected override exited(member: ProcessMember, exit: WorkerExit, cause: unknown): void {
+    if (member.retiring || member.exited || this.#replace) return this.lost(member, exit, cause)
+    const lost = new WorkerLost(`the child process ${member.index} ${describeExit(exit)}`, exit, { cause })
+    this.break(
+      'A child process terminated abruptly, the process pool is not usable anymore',
+      lost,
+      'A process in the process pool was terminated abruptly while the future was running or pending.',
+    )
+  }
+
+  protected override stop(member: ProcessMember, kill: boolean): void {
+    this.#relay?.port.postMessage({ stop: member.id, kill } satisfies ToRelay)
+  }
+
+  protected override async stopAll(): Promise<void> {
+    const relay = this.#relay
+    if (!relay) return
+    relay.port.ref() // an idle pool's relay is unref'd, but a shutdown() awaited must not end the process early
+    await new Promise<void>((resolve) => {
+      this.#onClosed = resolve
+      relay.port.postMessage({ close: this.graceMs } satisfies ToRelay)
+    })
+    relay.thread.removeAllListeners('exit')
+    await relay.thread.terminate()
+    relay.port.close()
+  }
+
+  protected override lostError(exit: WorkerExit, cause: unknown): Error {
+    return new WorkerLost(`the child process running this task ${describeExit(exit)}; the pool replaced it`, exit, { cause })
+  }
+
+  protected override brokenError(message: string, cause: unknown): BrokenProcessPool {
+    return new BrokenProcessPool(message, { cause })
+  }
+
+  protected override setRef(ref: boolean): void {
+    if (!this.#relay) return
+    if (ref) {
+      this.#relay.thread.ref()
+      this.#relay.port.ref()
+    } else {
+      this.#relay.thread.unref()
+      this.#relay.port.unref()
+    }
+  }
+}
+
+/** A child, as the pool sees it: messages to it go through the relay. */
+class ProcessMember extends PoolMember {
+  constructor(
+    index: number,
+    readonly id: number,
+    readonly relay: MessagePort,
+  ) {
+    super(index, 1)
+  }
+
+  override setRef(): void {
+    // The relay thread holds the children; ProcessPoolExecutor refs it.
+  }
+
+  protected override send(message: ToWorker, transfer: TransferListItem[] = []): void {
+    this.relay.postMessage({ to: this.id, message } satisfies ToRelay, transfer)
+  }
+}
