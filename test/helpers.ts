@@ -1,16 +1,31 @@
 import { afterEach } from 'vitest'
-import { fromModule, Future, ThreadPoolExecutor, type ThreadPoolOptions } from 'concurrent-futures'
+import {
+  fromModule, Future, ProcessPoolExecutor, ThreadPoolExecutor, type Executor, type ProcessPoolOptions, type ThreadPoolOptions,
+} from 'concurrent-futures'
 
 export const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
 
-const open = new Set<ThreadPoolExecutor>()
+const open = new Set<Executor>()
 
 /** A pool shut down (with its workers gone) after the test, whatever happens in it. */
 export function pool(options: ThreadPoolOptions = {}): ThreadPoolExecutor {
-  const executor = new ThreadPoolExecutor({ maxWorkers: 2, ...options })
+  return track(new ThreadPoolExecutor({ maxWorkers: 2, ...options }))
+}
+
+export function processPool(options: ProcessPoolOptions = {}): ProcessPoolExecutor {
+  return track(new ProcessPoolExecutor({ maxWorkers: 2, ...options }))
+}
+
+function track<E extends Executor>(executor: E): E {
   open.add(executor)
   return executor
 }
+
+/** The tests every executor must pass run once per backend. */
+export const backends = [
+  { name: 'ThreadPoolExecutor', make: pool, Class: ThreadPoolExecutor },
+  { name: 'ProcessPoolExecutor', make: processPool, Class: ProcessPoolExecutor },
+] as const
 
 afterEach(async () => {
   await Promise.all([...open].map((executor) => executor.shutdown({ cancelFutures: true })))

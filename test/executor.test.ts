@@ -1,0 +1,211 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { ExecutorShutdownError, taskRef, TimeoutError, type Future, type TaskRef } from 'concurrent-futures'
+import { backends, tasks } from './helpers.js'
+
+// Part C of the spec, and what every executor promises beyond it, run against each backend.
+describe.each(backends)('$name', ({ make, Class }) => {
+  describe('submit', () => {
+    it('runs a module task and an inline function (B34)', async () => {
+      const ex = make()
+      expect(ex.submit(tasks.add, 2, 254).result()).toBe(256)
+      expect(await ex.submit((a: number, b: number) => a ** b, 2, 8)).toBe(256)
+    })
+
+    it('runs async tasks to completion', async () => {
+      const ex = make()
+      expect(ex.submit(tasks.sleep, 20, 'late').result(5000)).toBe('late')
+    })
+
+    it('refuses what is not a task', () => {
+      const ex = make()
+      expect(() => ex.submit(42 as unknown as () => void)).toThrow(TypeError)
+      expect(() => ex.submit(Math.max)).toThrow(/native or bound/)
+    })
+
+    it('names the captured variable of an inline function and says what to do', () => {
+      const ex = make()
+      const factor = 3
+      const f = ex.submit((x: number) => x * factor, 2)
+      expect(() => f.result()).toThrow(/factor is not defined in the worker.*Pass factor as an argument/)
+    })
+
+    it('fails only the future whose argument cannot be cloned, naming the position', () => {
+      const ex = make()
+      const good = ex.submit(tasks.identity, 1)
+      const bad = ex.submit(tasks.identity as unknown as (...args: unknown[]) => unknown, 'x', () => 1)
+      const alsoGood = ex.submit(tasks.identity, 2)
+      expect(() => bad.result()).toThrow(/argument 1 .*functions cannot be sent/)
+      expect([good.result(), alsoGood.result()]).toEqual([1, 2])
+    })
+
+    it('fails only the future whose result cannot be cloned', () => {
+      const ex = make()
+      const bad = ex.submit(tasks.returnFunction)
+      const good = ex.submit(tasks.add, 1, 1)
+      expect(() => bad.result()).toThrow(/result could not be sent back/)
+      expect(good.result()).toBe(2)
+    })
+
+    it('fails with the module path when a module or export is missing', () => {
+      const ex = make()
+      const missing = new URL('./fixtures/nope.ts', import.meta.url)
+      expect(() => ex.submit(taskRef<() => void>(missing, 'add')).result()).toThrow(/cannot load task module .*nope\.ts/)
+      expect(() => ex.submit((tasks as unknown as Record<string, TaskRef<() => void>>).nothing!).result()).toThrow(/has no export 'nothing'/)
+    })
+
+    it('keeps class, message, own properties and cause chain, with both stacks', () => {
+      const ex = make()
+      const error = ex.submit(tasks.customError).exception() as Error & { field: string; cause: Error & { code: string; cause: Error } }
+      expect(error.name).toBe('ValidationError')
+      expect(error.message).toBe('bad input')
+      expect(error.field).toBe('email')
+      expect(error.cause.code).toBe('E_CUSTOM')
+      expect(error.cause.cause).toBeInstanceOf(TypeError)
+      expect(error.stack).toMatch(/customError[\s\S]*--- submitted from ---[\s\S]*executor\.test\.ts/)
+      expect(ex.submit(tasks.fail, 'nope').exception()).toBeInstanceOf(RangeError)
+    })
+
+    it('rejects bad options at once', () => {
+      for (const maxWorkers of [0, -1, 1.5]) expect(() => new Class({ maxWorkers })).toThrow(RangeError)
+      expect(() => new Class({ initializer: 42 as never })).toThrow(TypeError)
+      const ex = make()
+      expect(() => ex.submitWith({ timeoutMs: -1 }, tasks.add, 1, 2)).toThrow(RangeError)
+      expect(() => ex.submit(tasks.add, 1, 2).result(-5)).toThrow(RangeError)
+    })
+  })
+
+  describe('map', () => {
+    it('yields results in input order over several iterables, for any chunksize (B36)', async () => {
+      const ex = make()
+      const xs = Array.from({ length: 100 }, (_, i) => i)
+      const expected = xs.map((x) => x + x * 2)
+      for (const chunksize of [1, 6, 40, 50]) {
+        expect([...ex.map(tasks.add, xs, xs.map((x) => x * 2), { chunksize })]).toEqual(expected)
+        const collected: number[] = []
+        for await (const value of ex.map(tasks.add, xs, xs.map((x) => x * 2), { chunksize })) collected.push(value)
+        expect(collected).toEqual(expected)
+      }
+    })
+
+    it('yields earlier results, throws at the failing item, then ends (B37, B38)', () => {
+      const ex = make()
+      const results = ex.map((x: number) => { if (x === 2) throw new Error('two'); return x }, [0, 1, 2, 3])[Symbol.iterator]()
+      expect(results.next()).toEqual({ done: false, value: 0 })
+      expect(results.next()).toEqual({ done: false, value: 1 })
+      expect(() => results.next()).toThrow('two')
+      expect(results.next().done).toBe(true)
+    })
+
+    it('times out from the call and cancels what has not started (B39, B40)', () => {
+      const ex = make({ maxWorkers: 1 })
+      ex.submit(tasks.identity, 'warm up').result() // a child process takes longer to start than the timeout
+      const results = ex.map(tasks.sleepSync, [0, 0, 3000, 3000, 3000], { timeout: 500 })[Symbol.iterator]()
+      expect(results.next().value).toBe(0)
+      expect(results.next().value).toBe(0)
+      expect(() => results.next()).toThrow(TimeoutError)
+    })
+
+    it('submits eagerly without iteration (B42) and ends on early close (B43)', () => {
+      const ex = make()
+      const log = join(mkdtempSync(join(tmpdir(), 'cf-')), 'log')
+      const results = ex.map(tasks.append, Array(20).fill(log), Array.from({ length: 20 }, (_, i) => String(i)))
+      ex[Symbol.dispose]()
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(20)
+      const it2 = make().map(tasks.identity, [1, 2, 3])[Symbol.iterator]()
+      expect(it2.next().value).toBe(1)
+      it2.return!()
+      expect(it2.next().done).toBe(true)
+      void results
+    })
+
+    it('with buffersize reads only that many chunks ahead, even from an endless input (B44-B46)', () => {
+      const ex = make()
+      let pulled = 0
+      function* naturals(): Generator<number> {
+        for (let i = 0; ; i++) {
+          pulled++
+          yield i
+        }
+      }
+      const results = ex.map(tasks.identity, naturals(), { buffersize: 4 })[Symbol.iterator]()
+      expect(pulled).toBe(4)
+      expect([results.next().value, results.next().value, results.next().value]).toEqual([0, 1, 2])
+      expect(pulled).toBe(7)
+      results.return!()
+      expect([...ex.map(tasks.identity, [], { buffersize: 2 })]).toEqual([])
+      expect(() => ex.map(tasks.identity, [1], { buffersize: 0 })).toThrow(RangeError)
+      expect(() => ex.map(tasks.identity, [1], { chunksize: 0 })).toThrow(RangeError)
+    })
+
+    it('fails the whole chunk when one item fails', () => {
+      const ex = make()
+      const results = [...ex.map((x: number) => x, [1, 2, 3, 4], { chunksize: 2 })]
+      expect(results).toEqual([1, 2, 3, 4])
+      const failing = ex.map((x: number) => { if (x === 4) throw new Error('four'); return x }, [1, 2, 3, 4], { chunksize: 2 })[Symbol.iterator]()
+      expect(failing.next().value).toBe(1)
+      expect(failing.next().value).toBe(2)
+      expect(() => failing.next()).toThrow('four')
+    })
+  })
+
+  describe('shutdown', () => {
+    it('refuses new work after shutdown (B47) and is safe to call twice', async () => {
+      const ex = make()
+      await ex.shutdown()
+      await ex.shutdown()
+      expect(() => ex.submit(tasks.add, 1, 2)).toThrow(ExecutorShutdownError)
+      expect(() => ex.submit(tasks.add, 1, 2)).toThrow('cannot schedule new futures after shutdown')
+    })
+
+    it('lets queued work finish (B48, B61)', async () => {
+      const ex = make()
+      const futures = Array.from({ length: 50 }, (_, i) => ex.submit(tasks.identity, i))
+      await ex.shutdown({ wait: false })
+      await Promise.all([ex.shutdown(), ex.shutdown()])
+      expect(futures.map((f) => f.result(0))).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    })
+
+    it('cancels what has not started with cancelFutures (B49)', async () => {
+      const ex = make()
+      const futures = Array.from({ length: 50 }, () => ex.submit(tasks.sleepSync, 20))
+      await ex.shutdown({ cancelFutures: true })
+      const cancelled = futures.filter((f) => f.cancelled())
+      expect(cancelled.length).toBeGreaterThan(20)
+      expect(futures.every((f) => f.done())).toBe(true)
+      for (const f of futures.filter((f) => !f.cancelled())) expect(f.exception()).toBeUndefined()
+    })
+
+    it('does not hang after submit and immediate cancel (B50)', async () => {
+      const ex = make()
+      const f = ex.submit(tasks.sleepSync, 10)
+      f.cancel()
+      await ex.shutdown()
+      expect(f.done()).toBe(true)
+    })
+
+    it('using waits for the work and does not swallow errors (B51, B52)', () => {
+      let results: unknown[] = []
+      let futures: Array<Future<unknown>> = []
+      expect(() => {
+        using ex = new Class({ maxWorkers: 2 })
+        results = [...ex.map(tasks.identity, [1, 2, 3])]
+        futures = [ex.submit(tasks.sleepSync, 30)]
+        throw new Error('from the block')
+      }).toThrow('from the block')
+      expect(results).toEqual([1, 2, 3])
+      expect(futures[0]!.done()).toBe(true)
+    })
+
+    it('await using shuts down without blocking', async () => {
+      let f
+      {
+        await using ex = new Class({ maxWorkers: 1 })
+        f = ex.submit(tasks.sleep, 30, 'ok')
+      }
+      expect(f.result(0)).toBe('ok')
+    })
+  })
+})
