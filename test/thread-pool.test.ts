@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
-  BrokenExecutor, BrokenThreadPool, CancelledError, ExecutorShutdownError, taskRef, ThreadPoolExecutor, TimeoutError, WorkerLost, wait,
-  type TaskRef,
+  BrokenExecutor, BrokenThreadPool, CancelledError, ThreadPoolExecutor, TimeoutError, WorkerLost, wait,
 } from 'concurrent-futures'
 import { pool, tasks, until } from './helpers.js'
 

@@ -245,8 +245,17 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     job.wakeAt = performance.now() + ms
     job.onWake = action
     this.#timed.add(job)
+    this.#arm(job, ms)
+  }
+
+  #arm(job: Job, ms: number): void {
     clearTimeout(job.timer)
-    job.timer = setTimeout(() => this.#runDue(), ms).unref()
+    // A timer counts from the loop's cached clock, so it can fire before
+    // performance.now() reaches wakeAt; then it waits the rest.
+    job.timer = setTimeout(() => {
+      this.#runDue()
+      if (this.#timed.has(job)) this.#arm(job, Math.ceil(job.wakeAt - performance.now()))
+    }, ms).unref()
   }
 
   #runDue(): void {

@@ -1,0 +1,258 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it, vi } from 'vitest'
+import { BrokenExecutor, BrokenProcessPool, CancelledError, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
+import { processPool, tasks, until } from './helpers.js'
+
+const FUTURE_MESSAGE = 'A process in the process pool was terminated abruptly while the future was running or pending.'
+const POOL_MESSAGE = 'A child process terminated abruptly, the process pool is not usable anymore'
+
+function expectBroken(error: unknown): WorkerLost {
+  expect(error).toBeInstanceOf(BrokenProcessPool)
+  expect(error).toBeInstanceOf(BrokenExecutor)
+  expect((error as Error).message).toBe(FUTURE_MESSAGE)
+  const cause = (error as Error).cause
+  expect(cause).toBeInstanceOf(WorkerLost)
+  return cause as WorkerLost
+}
+
+describe('a child that dies abruptly breaks the pool (B69-B72, B86)', () => {
+  it('killed: every pending and running future fails, each with its own error, and submit throws', () => {
+    const ex = processPool()
+    ex.submit(tasks.identity, 'warm up').result()
+    const running = ex.submit(tasks.sleepSync, 5000)
+    const killed = ex.submit(tasks.killSelf, 'SIGKILL')
+    const pending = Array.from({ length: 5 }, (_, i) => ex.submit(tasks.identity, i))
+    const errors = [running, killed, ...pending].map((f) => f.exception(10_000))
+    for (const error of errors) expect(expectBroken(error).signal).toBe('SIGKILL')
+    expect(new Set(errors).size).toBe(errors.length)
+    expect(String((errors[0] as Error).cause)).toMatch(/was killed by SIGKILL/)
+    expect(() => ex.submit(tasks.add, 1, 1)).toThrow(BrokenProcessPool)
+    expect(() => ex.submit(tasks.add, 1, 1)).toThrow(POOL_MESSAGE)
+  })
+
+  it('process.exit(): the cause carries the exit code', () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const cause = expectBroken(ex.submit(tasks.exit, 3).exception(10_000))
+    expect(cause.exitCode).toBe(3)
+    expect(cause.message).toMatch(/exited with code 3/)
+  })
+
+  it('a throw outside any task: the cause carries what was thrown', () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const cause = expectBroken(ex.submit(tasks.throwWhileWaiting).exception(10_000))
+    expect((cause.cause as Error).message).toBe('thrown outside any task')
+  })
+
+  it('out of memory', async () => {
+    const ex = processPool({ maxWorkers: 1, execArgv: [...process.execArgv, '--max-old-space-size=32'] })
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      expectBroken(await ex.submit(tasks.allocateForever).then(() => undefined, (e: unknown) => e))
+    } finally {
+      errors.mockRestore()
+    }
+  })
+
+  it('while a large argument is on its way (B90)', async () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const big = new Uint8Array(64 * 1024 * 1024)
+    const killed = ex.submit(tasks.killSelf, 'SIGKILL')
+    const carrying = ex.submit(tasks.byteLength, big.buffer)
+    expectBroken(await killed.then(() => undefined, (e: unknown) => e))
+    expectBroken(await carrying.then(() => undefined, (e: unknown) => e))
+  })
+
+  it('after shutdown() was called, which still resolves (B89)', async () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const f = ex.submit(tasks.killSelf, 'SIGKILL')
+    await ex.shutdown()
+    expectBroken(f.exception(0))
+  })
+
+  it('when the initializer fails (B91)', () => {
+    const ex = processPool({ initializer: tasks.failingInit })
+    const futures = Array.from({ length: 4 }, () => ex.submit(tasks.add, 1, 1))
+    for (const f of futures) {
+      const error = f.exception(10_000) as Error
+      expect(error).toBeInstanceOf(BrokenProcessPool)
+      expect((error.cause as Error).message).toBe('error in initializer')
+    }
+    expect(() => ex.submit(tasks.add, 1, 1)).toThrow(BrokenProcessPool)
+  })
+})
+
+describe("with onChildExit: 'replace'", () => {
+  it('fails only the futures the dead child held, and goes on in a new child', () => {
+    const ex = processPool({ maxWorkers: 1, onChildExit: 'replace' })
+    const first = ex.submit(tasks.pid).result()
+    const killed = ex.submit(tasks.killSelf, 'SIGKILL')
+    const later = Array.from({ length: 5 }, (_, i) => ex.submit(tasks.identity, i))
+    const error = killed.exception(10_000) as WorkerLost
+    expect(error).toBeInstanceOf(WorkerLost)
+    expect(error.signal).toBe('SIGKILL')
+    expect(error.message).toMatch(/child process running this task was killed by SIGKILL; the pool replaced it/)
+    expect(later.map((f) => f.result(10_000))).toEqual([0, 1, 2, 3, 4])
+    expect(ex.submit(tasks.pid).result()).not.toBe(first)
+  })
+
+  it('settles every future across random crashes, failures, cancels, timeouts and recycling', async () => {
+    let seed = 777
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    for (let round = 0; round < 3; round++) {
+      const ex = processPool({ onChildExit: 'replace', interruptGraceMs: 20, maxTasksPerChild: 9 + round })
+      const futures = Array.from({ length: 50 }, () => {
+        const r = random()
+        if (r < 0.4) return ex.submit(tasks.identity, r)
+        if (r < 0.55) return ex.submit(tasks.fail, 'x')
+        if (r < 0.62) return ex.submit(tasks.exit, 1)
+        if (r < 0.7) return ex.submitWith({ timeoutMs: 10 }, tasks.spinForever)
+        if (r < 0.8) return ex.submit(tasks.sleep, 5, r)
+        const f = ex.submit(tasks.sleepSync, 2)
+        if (r < 0.9) f.cancel()
+        return f
+      })
+      expect(wait(futures, { timeout: 30_000 }).notDone.size).toBe(0)
+      await ex.shutdown()
+    }
+  })
+})
+
+describe('children', () => {
+  it('never exceed maxWorkers (B77) and one is reused for sequential work (B78)', () => {
+    const ex = processPool({ maxWorkers: 2 })
+    const pids = new Set(wait(Array.from({ length: 30 }, () => ex.submit(tasks.pidAfter, 5))).done)
+    expect(new Set([...pids].map((f) => f.result())).size).toBeLessThanOrEqual(2)
+    const sequential = new Set(Array.from({ length: 5 }, () => ex.submit(tasks.pid).result()))
+    expect(sequential.size).toBe(1)
+  })
+
+  it('are replaced after maxTasksPerChild tasks without failing anything (B79)', () => {
+    const ex = processPool({ maxWorkers: 1, maxTasksPerChild: 3 })
+    const pids = Array.from({ length: 7 }, () => ex.submit(tasks.pid).result(10_000))
+    expect(new Set(pids.slice(0, 3)).size).toBe(1)
+    expect(new Set(pids.slice(3, 6)).size).toBe(1)
+    expect(pids[3]).not.toBe(pids[0])
+    expect(pids[6]).not.toBe(pids[3])
+  })
+
+  it('recycling during shutdown still yields every result (B82)', async () => {
+    const ex = processPool({ maxWorkers: 3, maxTasksPerChild: 1 })
+    const futures = Array.from({ length: 6 }, (_, i) => ex.submit(tasks.identity, i))
+    await ex.shutdown()
+    expect(futures.map((f) => f.result(0))).toEqual([0, 1, 2, 3, 4, 5])
+  })
+
+  it('run the initializer with initargs first', () => {
+    const ex = processPool({ initializer: tasks.init, initargs: ['a', 1] })
+    for (const f of wait(Array.from({ length: 6 }, () => ex.submit(tasks.initState))).done) expect(f.result()).toEqual(['a', 1])
+  })
+
+  it('are named after the pool', () => {
+    expect(processPool().submit(tasks.thread).result().name).toMatch(/^ProcessPoolExecutor-\d+_[01]$/)
+  })
+
+  it('reject bad options at once (B81)', () => {
+    expect(() => new ProcessPoolExecutor({ maxTasksPerChild: 0 })).toThrow(RangeError)
+    expect(() => new ProcessPoolExecutor({ maxTasksPerChild: 1.5 })).toThrow(RangeError)
+    expect(() => new ProcessPoolExecutor({ serialization: 'xml' as never })).toThrow(/serialization must be 'advanced' or 'json'/)
+    expect(() => new ProcessPoolExecutor({ onChildExit: 'ignore' as never })).toThrow(TypeError)
+  })
+})
+
+describe('values', () => {
+  it('cross as structured clones by default', () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const value = { map: new Map([[1, 'a']]), set: new Set([2]), date: new Date(5), big: 10n ** 20n, bytes: new Uint8Array([1, 2]) }
+    expect(ex.submit(tasks.identity, value).result()).toEqual(value)
+  })
+
+  it('as JSON when asked', () => {
+    const ex = processPool({ maxWorkers: 1, serialization: 'json' })
+    expect(ex.submit(tasks.identity, { a: [1, 'x', null] }).result()).toEqual({ a: [1, 'x', null] })
+    expect(ex.submit(tasks.identity, new Date(0)).result()).toBe('1970-01-01T00:00:00.000Z')
+  })
+
+  it('an argument only a thread could take (a SharedArrayBuffer) fails only its future (B84)', () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const bad = ex.submit(tasks.bump, new SharedArrayBuffer(4))
+    const good = ex.submit(tasks.add, 1, 2)
+    expect(() => bad.result(10_000)).toThrow(/cannot be sent to a child process/)
+    expect(good.result()).toBe(3)
+  })
+})
+
+describe('cancel and interrupt', () => {
+  it('a task stays cancellable until a child is free to start it (B83, differs)', async () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const log = join(mkdtempSync(join(tmpdir(), 'cf-')), 'log')
+    const blocker = ex.submit(tasks.sleepSync, 300)
+    const queued = ex.submit(tasks.append, log, 'ran')
+    await until(() => blocker.running())
+    expect(queued.running()).toBe(false)
+    expect(queued.cancel()).toBe(true)
+    expect(() => queued.result()).toThrow(CancelledError)
+    expect(blocker.result()).toBe(300)
+    expect(ex.submit(tasks.add, 1, 1).result()).toBe(2)
+    expect(existsSync(log)).toBe(false)
+  })
+
+  it('an async task sees its signal abort at timeoutMs', async () => {
+    const ex = processPool({ maxWorkers: 1 })
+    expect(await ex.submitWith({ timeoutMs: 50 }, tasks.waitForAbort)).toMatch(/^aborted: the task ran longer than its timeoutMs/)
+  })
+
+  it('a task that holds its child past the grace period is killed; the pool replaces the child and is not broken', () => {
+    const ex = processPool({ maxWorkers: 1, interruptGraceMs: 50 })
+    const first = ex.submit(tasks.pid).result()
+    const stuck = ex.submitWith({ timeoutMs: 50 }, tasks.spinForever)
+    const queued = ex.submit(tasks.pid)
+    expect(stuck.exception(10_000)).toBeInstanceOf(TimeoutError)
+    expect(queued.result(10_000)).not.toBe(first)
+  })
+
+  it('an abort signal interrupts a running task the same way', async () => {
+    const ex = processPool({ maxWorkers: 1, interruptGraceMs: 50 })
+    const controller = new AbortController()
+    const stuck = ex.submitWith({ signal: controller.signal }, tasks.spinForever)
+    await until(() => stuck.running())
+    controller.abort(new Error('stop'))
+    await expect(stuck).rejects.toThrow('stop')
+    expect(await ex.submit(tasks.add, 1, 1)).toBe(2)
+  })
+})
+
+describe('no orphans', () => {
+  const script = fileURLToPath(new URL('./fixtures/exit-script.ts', import.meta.url))
+
+  function alive(pid: number): boolean {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  it('children exit when their parent is killed with SIGKILL, even one stuck in a loop', async () => {
+    const parent = spawn(process.execPath, ['--import', 'tsx', script, 'busy-children', 'ProcessPoolExecutor'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      parent.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as number[]))
+      parent.once('exit', () => reject(new Error('the parent exited before printing its children')))
+    })
+    expect(pids).toHaveLength(2)
+    expect(pids.every(alive)).toBe(true)
+    parent.kill('SIGKILL')
+    await until(() => !pids.some(alive))
+  })
+
+  it('children exit when the pool shuts down', async () => {
+    const ex = processPool()
+    const pids = [...wait([ex.submit(tasks.pidAfter, 100), ex.submit(tasks.pidAfter, 100)]).done].map((f) => f.result())
+    await ex.shutdown()
+    expect(pids.filter(alive)).toEqual([])
+  })
+})
