@@ -32,7 +32,7 @@ describe.each(backends)('$name', ({ make, Class }) => {
       expect(() => f.result()).toThrow(/factor is not defined in the worker.*Pass factor as an argument/)
     })
 
-    it('fails only the future whose argument cannot be cloned, naming the position', () => {
+    it('fails only the future whose argument cannot be cloned, naming the position (B84)', () => {
       const ex = make()
       const good = ex.submit(tasks.identity, 1)
       const bad = ex.submit(tasks.identity as unknown as (...args: unknown[]) => unknown, 'x', () => 1)
@@ -41,7 +41,7 @@ describe.each(backends)('$name', ({ make, Class }) => {
       expect([good.result(), alsoGood.result()]).toEqual([1, 2])
     })
 
-    it('fails only the future whose result cannot be cloned', () => {
+    it('fails only the future whose result cannot be cloned (B85)', () => {
       const ex = make()
       const bad = ex.submit(tasks.returnFunction)
       const good = ex.submit(tasks.add, 1, 1)
@@ -56,7 +56,7 @@ describe.each(backends)('$name', ({ make, Class }) => {
       expect(() => ex.submit((tasks as unknown as Record<string, TaskRef<() => void>>).nothing!).result()).toThrow(/has no export 'nothing'/)
     })
 
-    it('keeps class, message, own properties and cause chain, with both stacks', () => {
+    it('keeps class, message, own properties and cause chain, with both stacks (B73)', () => {
       const ex = make()
       const error = ex.submit(tasks.customError).exception() as Error & { field: string; cause: Error & { code: string; cause: Error } }
       expect(error.name).toBe('ValidationError')
@@ -78,7 +78,7 @@ describe.each(backends)('$name', ({ make, Class }) => {
   })
 
   describe('map', () => {
-    it('yields results in input order over several iterables, for any chunksize (B36)', async () => {
+    it('yields results in input order over several iterables, for any chunksize (B36, B74)', async () => {
       const ex = make()
       const xs = Array.from({ length: 100 }, (_, i) => i)
       const expected = xs.map((x) => x + x * 2)
@@ -111,14 +111,13 @@ describe.each(backends)('$name', ({ make, Class }) => {
     it('submits eagerly without iteration (B42) and ends on early close (B43)', () => {
       const ex = make()
       const log = join(mkdtempSync(join(tmpdir(), 'cf-')), 'log')
-      const results = ex.map(tasks.append, Array(20).fill(log), Array.from({ length: 20 }, (_, i) => String(i)))
+      ex.map(tasks.append, Array(20).fill(log), Array.from({ length: 20 }, (_, i) => String(i)))
       ex[Symbol.dispose]()
       expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(20)
       const it2 = make().map(tasks.identity, [1, 2, 3])[Symbol.iterator]()
       expect(it2.next().value).toBe(1)
       it2.return!()
       expect(it2.next().done).toBe(true)
-      void results
     })
 
     it('with buffersize reads only that many chunks ahead, even from an endless input (B44-B46)', () => {
@@ -137,10 +136,14 @@ describe.each(backends)('$name', ({ make, Class }) => {
       results.return!()
       expect([...ex.map(tasks.identity, [], { buffersize: 2 })]).toEqual([])
       expect(() => ex.map(tasks.identity, [1], { buffersize: 0 })).toThrow(RangeError)
-      expect(() => ex.map(tasks.identity, [1], { chunksize: 0 })).toThrow(RangeError)
     })
 
-    it('fails the whole chunk when one item fails', () => {
+    it('refuses a chunksize below 1 when map() is called, not while iterating (B75)', () => {
+      const ex = make()
+      for (const chunksize of [0, -1, 1.5]) expect(() => ex.map(tasks.identity, [1], { chunksize })).toThrow(/chunksize must be an integer greater than 0/)
+    })
+
+    it('fails the whole chunk when one item fails (B76)', () => {
       const ex = make()
       const results = [...ex.map((x: number) => x, [1, 2, 3, 4], { chunksize: 2 })]
       expect(results).toEqual([1, 2, 3, 4])

@@ -237,15 +237,20 @@ describe('no orphans', () => {
     }
   }
 
-  it('children exit when their parent is killed with SIGKILL, even one stuck in a loop', async () => {
-    const parent = spawn(process.execPath, ['--import', 'tsx', script, 'busy-children', 'ProcessPoolExecutor'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  it.each([
+    ['is killed with SIGKILL', 'busy-children'],
+    ['calls process.exit()', 'busy-children-exit'],
+  ])('children exit when their parent %s, even one stuck in a loop', async (_, mode) => {
+    const parent = spawn(process.execPath, ['--import', 'tsx', script, mode, 'ProcessPoolExecutor'], { stdio: ['ignore', 'pipe', 'inherit'] })
     const pids = await new Promise<number[]>((resolve, reject) => {
       parent.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as number[]))
       parent.once('exit', () => reject(new Error('the parent exited before printing its children')))
     })
     expect(pids).toHaveLength(2)
-    expect(pids.every(alive)).toBe(true)
-    parent.kill('SIGKILL')
+    if (mode === 'busy-children') {
+      expect(pids.every(alive)).toBe(true)
+      parent.kill('SIGKILL')
+    }
     await until(() => !pids.some(alive))
   })
 

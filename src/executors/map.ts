@@ -4,6 +4,7 @@
 import { checkTimeout } from '../concurrent/blocking.js'
 import { TimeoutError } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
+import { positiveInteger } from './options.js'
 
 export interface MapOptions {
   /** Milliseconds for the whole map, counted from the call. */
@@ -15,12 +16,6 @@ export interface MapOptions {
 }
 
 type Schedule = (argLists: unknown[][], chunk: boolean) => Future<unknown>
-
-function positiveInteger(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`)
-  return value
-}
 
 /**
  * The results of Executor.map, in input order: iterate with `for...of`

@@ -19,7 +19,8 @@ import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenProcessPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
 import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.js'
 import { PoolMember } from './pool-member.js'
-import { WorkerPool, wholeNumber, type PoolOptions } from './worker-pool.js'
+import { positiveInteger } from './options.js'
+import { WorkerPool, type PoolOptions } from './worker-pool.js'
 
 export interface ProcessPoolOptions extends PoolOptions {
   /** Replace a child after it has run this many tasks. */
@@ -56,8 +57,8 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   constructor(options: ProcessPoolOptions = {}) {
     super(
       options,
-      wholeNumber(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
-      wholeNumber(options.maxTasksPerChild, 'maxTasksPerChild'),
+      positiveInteger(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
+      positiveInteger(options.maxTasksPerChild, 'maxTasksPerChild'),
       true,
     )
     const { serialization = 'advanced', onChildExit = 'break' } = options

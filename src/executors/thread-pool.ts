@@ -8,7 +8,8 @@ import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenThreadPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
 import type { FromWorker, ThreadWorkerData, ToWorker } from '../wire/protocol.js'
 import { PoolMember } from './pool-member.js'
-import { WorkerPool, wholeNumber, type PoolOptions } from './worker-pool.js'
+import { positiveInteger } from './options.js'
+import { WorkerPool, type PoolOptions } from './worker-pool.js'
 
 export interface ThreadPoolOptions extends PoolOptions {
   /** Workers are named `<prefix>_<index>` (see workerName() in 'concurrent-futures/worker'). */
@@ -30,8 +31,8 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   constructor(options: ThreadPoolOptions = {}) {
     super(
       options,
-      wholeNumber(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
-      wholeNumber(options.maxTasksPerWorker, 'maxTasksPerWorker'),
+      positiveInteger(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
+      positiveInteger(options.maxTasksPerWorker, 'maxTasksPerWorker'),
       false,
     )
     this.#prefix = options.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`

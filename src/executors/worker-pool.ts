@@ -397,12 +397,6 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   }
 }
 
-export function wholeNumber(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer greater than 0, got ${inspect(value)}`)
-  return value
-}
-
 const ownFrames = fileURLToPath(new URL('../', import.meta.url))
 
 /**
