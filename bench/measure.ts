@@ -1,5 +1,7 @@
 // Timing helpers: medians of rounds, after a warm-up.
 
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]!
@@ -14,4 +16,20 @@ export async function timed(rounds: number, fn: () => unknown): Promise<number> 
     times.push(performance.now() - start)
   }
   return median(times)
+}
+
+/** Median duration (ms) and median event-loop delay p99 (ms) of `rounds` runs of `fn`. */
+export async function timedWithDelay(rounds: number, fn: () => Promise<unknown>): Promise<{ ms: number; p99: number }> {
+  const times: number[] = []
+  const delays: number[] = []
+  for (let i = 0; i < rounds; i++) {
+    const histogram = monitorEventLoopDelay({ resolution: 1 })
+    histogram.enable()
+    const start = performance.now()
+    await fn()
+    times.push(performance.now() - start)
+    histogram.disable()
+    delays.push(histogram.percentile(99) / 1e6)
+  }
+  return { ms: median(times), p99: median(delays) }
 }

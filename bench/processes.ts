@@ -1,0 +1,85 @@
+// The process pool beside raw child_process IPC and Python's ProcessPoolExecutor, 2 processes each.
+
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { ProcessPoolExecutor, wait } from '../src/index.js'
+import { timed } from './measure.js'
+import { RawForkEcho } from './raw-fork-echo.js'
+import { microsEach, perSecond, row, skipped } from './report.js'
+import { fib } from './tasks.js'
+import { CPU_TASKS, FIB, ROUNDS, SEQ, tasks, WORKERS } from './workloads.js'
+
+const N = 50_000
+/** Python's fib is ~50× slower than V8's: a smaller n keeps its batch near a second. Only its speedup is compared. */
+const PYTHON_FIB = 24
+const LONG_FIB = 32
+const LONG_TASKS = 16
+
+interface PythonFigures { perSecond: number; roundTripUs: number; speedup: number }
+
+async function python(): Promise<PythonFigures | string> {
+  const script = fileURLToPath(new URL('../../bench/python_pool.py', import.meta.url))
+  try {
+    const { stdout } = await promisify(execFile)('python3', [script, ...[WORKERS, N, SEQ / 4, CPU_TASKS / 2, PYTHON_FIB].map(String)], { timeout: 120_000 })
+    return JSON.parse(stdout) as PythonFigures
+  } catch (error) {
+    return `python3 did not run: ${(error as Error).message.split('\n')[0]}`
+  }
+}
+
+export async function benchProcesses(inlineCpuMs: number): Promise<void> {
+  console.error('processes: Python ProcessPoolExecutor')
+  const py = await python()
+
+  const ours = new ProcessPoolExecutor({ maxWorkers: WORKERS })
+  const oursNoStacks = new ProcessPoolExecutor({ maxWorkers: WORKERS, submitStacks: false })
+  const oursJson = new ProcessPoolExecutor({ maxWorkers: WORKERS, submitStacks: false, serialization: 'json' })
+  const raw = new RawForkEcho(WORKERS, 'advanced')
+  const rawJson = new RawForkEcho(WORKERS, 'json')
+  const pools = [ours, oursNoStacks, oursJson]
+
+  for (const ex of pools) wait(Array.from({ length: 10_000 }, (_, i) => ex.submit(tasks.noop, i)))
+  await raw.flood(10_000)
+  await rawJson.flood(10_000)
+
+  console.error('processes: no-op throughput')
+  const flood = async (ex: ProcessPoolExecutor): Promise<void> => {
+    const futures = Array.from({ length: N }, (_, i) => ex.submit(tasks.noop, i))
+    await futures[N - 1]
+    wait(futures)
+  }
+  const oursFlood = perSecond(await timed(ROUNDS, () => flood(ours)), N)
+  if (typeof py === 'string') skipped('processes: submit, no-op tasks/s', py)
+  else row('processes: submit, no-op tasks/s', oursFlood, py.perSecond, 'Python ProcessPoolExecutor', '/s', '≥ 4× Python')
+  const rawFlood = perSecond(await timed(ROUNDS, () => raw.flood(N)), N)
+  row('processes: submit vs the IPC floor', perSecond(await timed(ROUNDS, () => flood(oursNoStacks)), N), rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
+  const rawJsonFlood = perSecond(await timed(ROUNDS, () => rawJson.flood(N)), N)
+  row("processes: submit, serialization 'json'", perSecond(await timed(ROUNDS, () => flood(oursJson)), N), rawJsonFlood, 'raw fork IPC echo, json', '/s', '–')
+  const items = Array.from({ length: 4 * N }, (_, i) => i)
+  const mapRate = perSecond(await timed(ROUNDS, () => [...ours.map(tasks.noop, items, { chunksize: 256 })]), items.length)
+  row('processes: map, chunksize 256, items/s', mapRate, rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
+
+  console.error('processes: round trips')
+  const us = (ms: number): number => microsEach(ms, SEQ)
+  const rawSeq = us(await timed(ROUNDS, () => raw.pingPong(SEQ)))
+  row('processes: sequential await round trip', us(await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await oursNoStacks.submit(tasks.noop, i) })),
+    rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
+  row('processes: blocking result() round trip', us(await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) oursNoStacks.submit(tasks.noop, i).result() })),
+    rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
+  if (typeof py !== 'string') row('processes: blocking result() vs Python', us(await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) oursNoStacks.submit(tasks.noop, i).result() })),
+    py.roundTripUs, 'Python result()', 'µs', 'lower is better')
+
+  console.error('processes: CPU-bound')
+  const pooled = await timed(3, () => Promise.all(Array.from({ length: CPU_TASKS }, () => ours.submit(tasks.fib, FIB))))
+  const speedupName = `processes: CPU speedup, ${CPU_TASKS} × fib(${FIB})`
+  if (typeof py === 'string') row(speedupName, inlineCpuMs / pooled, 1, 'one core, inline', '×', '≥ 1.9')
+  else row(speedupName, inlineCpuMs / pooled, py.speedup, `Python's own speedup, fib(${PYTHON_FIB})`, '×', '≥ 1.9')
+  // A child gets its next task only once it is free (so that task stays
+  // cancellable); each task then waits one round trip, which longer tasks hide.
+  const inlineLong = await timed(2, () => { for (let i = 0; i < LONG_TASKS; i++) fib(LONG_FIB) })
+  const pooledLong = await timed(2, () => Promise.all(Array.from({ length: LONG_TASKS }, () => ours.submit(tasks.fib, LONG_FIB))))
+  row(`processes: CPU speedup, ${LONG_TASKS} × fib(${LONG_FIB})`, inlineLong / pooledLong, 1, 'one core, inline', '×', '≥ 1.9')
+
+  await Promise.all([...pools.map((ex) => ex.shutdown()), raw.close(), rawJson.close()])
+}
