@@ -8,7 +8,7 @@ import { timed } from './measure.js'
 import { RawForkEcho } from './raw-fork-echo.js'
 import { microsEach, perSecond, row, skipped } from './report.js'
 import { fib } from './tasks.js'
-import { CPU_TASKS, FIB, ROUNDS, SEQ, tasks, WORKERS } from './workloads.js'
+import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, tasks, WORKERS } from './workloads.js'
 
 const N = 50_000
 /** Python's fib is ~50× slower than V8's: a smaller n keeps its batch near a second. Only its speedup is compared. */
@@ -44,31 +44,21 @@ export async function benchProcesses(inlineCpuMs: number): Promise<void> {
   await rawJson.flood(10_000)
 
   console.error('processes: no-op throughput')
-  const flood = async (ex: ProcessPoolExecutor): Promise<void> => {
-    const futures = Array.from({ length: N }, (_, i) => ex.submit(tasks.noop, i))
-    await futures[N - 1]
-    wait(futures)
-  }
-  const oursFlood = perSecond(await timed(ROUNDS, () => flood(ours)), N)
+  const oursFlood = await floodRate(ours, N)
   if (typeof py === 'string') skipped('processes: submit, no-op tasks/s', py)
   else row('processes: submit, no-op tasks/s', oursFlood, py.perSecond, 'Python ProcessPoolExecutor', '/s', '≥ 4× Python')
   const rawFlood = perSecond(await timed(ROUNDS, () => raw.flood(N)), N)
-  row('processes: submit vs the IPC floor', perSecond(await timed(ROUNDS, () => flood(oursNoStacks)), N), rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
+  row('processes: submit vs the IPC floor', await floodRate(oursNoStacks, N), rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
   const rawJsonFlood = perSecond(await timed(ROUNDS, () => rawJson.flood(N)), N)
-  row("processes: submit, serialization 'json'", perSecond(await timed(ROUNDS, () => flood(oursJson)), N), rawJsonFlood, 'raw fork IPC echo, json', '/s', '–')
-  const items = Array.from({ length: 4 * N }, (_, i) => i)
-  const mapRate = perSecond(await timed(ROUNDS, () => [...ours.map(tasks.noop, items, { chunksize: 256 })]), items.length)
-  row('processes: map, chunksize 256, items/s', mapRate, rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
+  row("processes: submit, serialization 'json'", await floodRate(oursJson, N), rawJsonFlood, 'raw fork IPC echo, json', '/s', '–')
+  row('processes: map, chunksize 256, items/s', await mapRate(ours, 4 * N), rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
 
   console.error('processes: round trips')
-  const us = (ms: number): number => microsEach(ms, SEQ)
-  const rawSeq = us(await timed(ROUNDS, () => raw.pingPong(SEQ)))
-  row('processes: sequential await round trip', us(await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await oursNoStacks.submit(tasks.noop, i) })),
-    rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
-  row('processes: blocking result() round trip', us(await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) oursNoStacks.submit(tasks.noop, i).result() })),
-    rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
-  if (typeof py !== 'string') row('processes: blocking result() vs Python', us(await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) oursNoStacks.submit(tasks.noop, i).result() })),
-    py.roundTripUs, 'Python result()', 'µs', 'lower is better')
+  const rawSeq = microsEach(await timed(ROUNDS, () => raw.pingPong(SEQ)), SEQ)
+  row('processes: sequential await round trip', await roundTrip(oursNoStacks, 'await'), rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
+  const blocking = await roundTrip(oursNoStacks, 'block')
+  row('processes: blocking result() round trip', blocking, rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
+  if (typeof py !== 'string') row('processes: blocking result() vs Python', blocking, py.roundTripUs, 'Python result()', 'µs', 'lower is better')
 
   console.error('processes: CPU-bound')
   const pooled = await timed(3, () => Promise.all(Array.from({ length: CPU_TASKS }, () => ours.submit(tasks.fib, FIB))))

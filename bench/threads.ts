@@ -5,7 +5,7 @@ import { ThreadPoolExecutor, wait } from '../src/index.js'
 import { timed, timedWithDelay } from './measure.js'
 import { RawEcho } from './raw-echo.js'
 import { microsEach, perSecond, row } from './report.js'
-import { CPU_TASKS, FIB, ROUNDS, SEQ, tasks, tasksUrl, WORKERS } from './workloads.js'
+import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, tasks, tasksUrl, WORKERS } from './workloads.js'
 
 const N = 100_000
 
@@ -21,28 +21,21 @@ export async function benchThreads(inlineCpuMs: number): Promise<void> {
   await raw.flood(20_000)
 
   console.error('threads: no-op throughput')
-  const flood = async (ex: ThreadPoolExecutor): Promise<void> => {
-    const futures = Array.from({ length: N }, (_, i) => ex.submit(tasks.noop, i))
-    await futures[N - 1]
-    wait(futures)
-  }
   const piscinaFlood = perSecond(await timed(ROUNDS, () => Promise.all(Array.from({ length: N }, (_, i) => piscina.run({ fn: 'noop', arg: i })))), N)
   const rawFlood = perSecond(await timed(ROUNDS, () => raw.flood(N)), N)
-  row('threads: submit, no-op tasks/s', perSecond(await timed(ROUNDS, () => flood(ours)), N), piscinaFlood, 'piscina defaults', '/s', '≥ 4× piscina')
-  row('threads: submit, no-op, submitStacks: false', perSecond(await timed(ROUNDS, () => flood(oursNoStacks)), N), piscinaFlood, 'piscina defaults', '/s', '≥ 4× piscina')
-  row('threads: submit vs the postMessage floor', perSecond(await timed(ROUNDS, () => flood(oursNoStacks)), N), rawFlood, 'raw postMessage echo', '/s', '≈ 0.5× raw')
+  row('threads: submit, no-op tasks/s', await floodRate(ours, N), piscinaFlood, 'piscina defaults', '/s', '≥ 4× piscina')
+  row('threads: submit, no-op, submitStacks: false', await floodRate(oursNoStacks, N), piscinaFlood, 'piscina defaults', '/s', '≥ 4× piscina')
+  row('threads: submit vs the postMessage floor', await floodRate(oursNoStacks, N), rawFlood, 'raw postMessage echo', '/s', '≈ 0.5× raw')
 
-  const items = Array.from({ length: 2 * N }, (_, i) => i)
-  const mapRate = perSecond(await timed(ROUNDS, () => [...ours.map(tasks.noop, items, { chunksize: 256 })]), items.length)
-  row('threads: map, chunksize 256, items/s', mapRate, rawFlood, 'raw postMessage echo', '/s', '≥ 300,000/s')
+  row('threads: map, chunksize 256, items/s', await mapRate(ours, 2 * N), rawFlood, 'raw postMessage echo', '/s', '≥ 300,000/s')
 
   console.error('threads: round trips')
   const us = (ms: number): number => microsEach(ms, SEQ)
   const rawSeq = us(await timed(ROUNDS, () => raw.pingPong(SEQ)))
-  row('threads: sequential await round trip', us(await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await ours.submit(tasks.noop, i) })),
+  row('threads: sequential await round trip', await roundTrip(ours, 'await'),
     us(await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await piscina.run({ fn: 'noop', arg: i }) })), 'piscina', 'µs', 'lower is better')
-  row('threads: sequential await vs raw', us(await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await oursNoStacks.submit(tasks.noop, i) })), rawSeq, 'raw ping-pong', 'µs', '–')
-  row('threads: blocking result() round trip', us(await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) oursNoStacks.submit(tasks.noop, i).result() })),
+  row('threads: sequential await vs raw', await roundTrip(oursNoStacks, 'await'), rawSeq, 'raw ping-pong', 'µs', '–')
+  row('threads: blocking result() round trip', await roundTrip(oursNoStacks, 'block'),
     us(await timed(ROUNDS, () => raw.blockingPingPong(SEQ))), 'raw Atomics.wait ping-pong', 'µs', '≤ 1.2×')
 
   console.error('threads: CPU-bound')

@@ -1,6 +1,8 @@
 // What every section of the benchmark runs, and how often.
 
-import { fromModule } from '../src/index.js'
+import { fromModule, wait, type Executor } from '../src/index.js'
+import { timed } from './measure.js'
+import { microsEach, perSecond } from './report.js'
 import { fib } from './tasks.js'
 
 export const tasksUrl = new URL('./tasks.js', import.meta.url)
@@ -15,4 +17,27 @@ export const CPU_TASKS = 64
 /** The CPU batch on this thread: the one-core reference for every speedup. */
 export function inlineCpu(): void {
   for (let i = 0; i < CPU_TASKS; i++) fib(FIB)
+}
+
+/** No-op tasks per second, all submitted at once. */
+export async function floodRate(ex: Executor, n: number): Promise<number> {
+  return perSecond(await timed(ROUNDS, async () => {
+    const futures = Array.from({ length: n }, (_, i) => ex.submit(tasks.noop, i))
+    await futures[n - 1]
+    wait(futures)
+  }), n)
+}
+
+/** No-op items per second through map with chunksize 256. */
+export async function mapRate(ex: Executor, n: number): Promise<number> {
+  const items = Array.from({ length: n }, (_, i) => i)
+  return perSecond(await timed(ROUNDS, () => [...ex.map(tasks.noop, items, { chunksize: 256 })]), n)
+}
+
+/** µs per no-op task, one after another, awaited or blocked on. */
+export async function roundTrip(ex: Executor, how: 'await' | 'block'): Promise<number> {
+  const ms = how === 'await'
+    ? await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await ex.submit(tasks.noop, i) })
+    : await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) ex.submit(tasks.noop, i).result() })
+  return microsEach(ms, SEQ)
 }

@@ -52,3 +52,19 @@ export function cancelled(): Future<unknown> {
   f.cancel()
   return f
 }
+
+/** `n` tasks drawn at random (seeded): results, throws, exits, timeouts, async waits and cancels. */
+export function submitRandomMix(ex: Executor, n: number, seed: number): Array<Future<unknown>> {
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  return Array.from({ length: n }, (): Future<unknown> => {
+    const r = random()
+    if (r < 0.4) return ex.submit(tasks.identity, r)
+    if (r < 0.55) return ex.submit(tasks.fail, 'x')
+    if (r < 0.62) return ex.submit(tasks.exit, 1)
+    if (r < 0.7) return ex.submitWith({ timeoutMs: 10 }, tasks.spinForever)
+    if (r < 0.8) return ex.submit(tasks.sleep, 5, r)
+    const f = ex.submit(tasks.sleepSync, 2)
+    if (r < 0.9) f.cancel()
+    return f
+  })
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
 import { BrokenExecutor, BrokenProcessPool, CancelledError, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
-import { processPool, tasks, until } from './helpers.js'
+import { processPool, submitRandomMix, tasks, until } from './helpers.js'
 
 const FUTURE_MESSAGE = 'A process in the process pool was terminated abruptly while the future was running or pending.'
 const POOL_MESSAGE = 'A child process terminated abruptly, the process pool is not usable anymore'
@@ -100,21 +100,9 @@ describe("with onChildExit: 'replace'", () => {
   })
 
   it('settles every future across random crashes, failures, cancels, timeouts and recycling', async () => {
-    let seed = 777
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     for (let round = 0; round < 3; round++) {
       const ex = processPool({ onChildExit: 'replace', interruptGraceMs: 20, maxTasksPerChild: 9 + round })
-      const futures = Array.from({ length: 50 }, () => {
-        const r = random()
-        if (r < 0.4) return ex.submit(tasks.identity, r)
-        if (r < 0.55) return ex.submit(tasks.fail, 'x')
-        if (r < 0.62) return ex.submit(tasks.exit, 1)
-        if (r < 0.7) return ex.submitWith({ timeoutMs: 10 }, tasks.spinForever)
-        if (r < 0.8) return ex.submit(tasks.sleep, 5, r)
-        const f = ex.submit(tasks.sleepSync, 2)
-        if (r < 0.9) f.cancel()
-        return f
-      })
+      const futures = submitRandomMix(ex, 50, 777 + round)
       expect(wait(futures, { timeout: 30_000 }).notDone.size).toBe(0)
       await ex.shutdown()
     }

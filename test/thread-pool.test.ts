@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import {
   BrokenExecutor, BrokenThreadPool, CancelledError, ThreadPoolExecutor, TimeoutError, WorkerLost, wait,
 } from 'concurrent-futures'
-import { pool, tasks, until } from './helpers.js'
+import { pool, submitRandomMix, tasks, until } from './helpers.js'
 
 describe('threads', () => {
   it('moves transferables when asked, and shares SharedArrayBuffers', () => {
@@ -183,21 +183,9 @@ describe('blocking waits', () => {
 describe('every future reaches a final state under random faults', () => {
   it('across random mixes of work, failures, crashes, cancels and timeouts', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-    let seed = 12345
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     for (let round = 0; round < 4; round++) {
       const ex = pool({ maxWorkers: 2, interruptGraceMs: 20, maxTasksPerWorker: 7 + round })
-      const futures = Array.from({ length: 60 }, () => {
-        const r = random()
-        if (r < 0.4) return ex.submit(tasks.identity, r)
-        if (r < 0.55) return ex.submit(tasks.fail, 'x')
-        if (r < 0.62) return ex.submit(tasks.exit, 1)
-        if (r < 0.7) return ex.submitWith({ timeoutMs: 10 }, tasks.spinForever)
-        if (r < 0.8) return ex.submit(tasks.sleep, 5, r)
-        const f = ex.submit(tasks.sleepSync, 2)
-        if (r < 0.9) f.cancel()
-        return f
-      })
+      const futures = submitRandomMix(ex, 60, 12345 + round)
       const { notDone } = wait(futures, { timeout: 20_000 })
       expect(notDone.size).toBe(0)
       await ex.shutdown()
