@@ -1,0 +1,12 @@
+// The loop side's own error classes, as asyncio has its own: a concurrent
+// CancelledError or InvalidStateError crossing the bridge becomes one of these.
+
+/** The LoopFuture was cancelled; `message` is what cancel(msg) was given. */
+export class CancelledError extends Error {
+  override name = 'CancelledError'
+}
+
+/** result()/exception() of a LoopFuture that is not done, or a second setResult(). */
+export class InvalidStateError extends Error {
+  override name = 'InvalidStateError'
+}

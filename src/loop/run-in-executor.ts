@@ -1,0 +1,64 @@
+// loop.run_in_executor and asyncio.to_thread: submit to an executor (or a
+// lazily started default thread pool) and get a LoopFuture back.
+
+import { inspect } from 'node:util'
+import { ExecutorShutdownError } from '../concurrent/errors.js'
+import { Executor, type SubmitOptions } from '../executors/executor.js'
+import type { AnyFn, ArgsOf, ResultOf, Task } from '../executors/task.js'
+import { ThreadPoolExecutor } from '../executors/thread-pool.js'
+import type { LoopFuture } from './loop-future.js'
+import { wrapFuture } from './wrap-future.js'
+
+let defaultExecutor: ThreadPoolExecutor | undefined
+let shutdownCalled = false
+
+/** Runs `fn(...args)` on `executor` (null: the default thread pool); the work is submitted now. */
+export function runInExecutor<F extends AnyFn>(executor: Executor | null, fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
+  return runInExecutorWith(executor, {}, fn, ...args)
+}
+
+/**
+ * runInExecutor() with submit options: a `signal` that cancels the task if it
+ * has not started and interrupts it if it has, a `timeoutMs`, a `transfer` list.
+ */
+export function runInExecutorWith<F extends AnyFn>(executor: Executor | null, options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
+  return wrapFuture(executorFor(executor).submitWith(options, fn, ...args))
+}
+
+/** Runs `fn(...args)` on the default thread pool. */
+export function toThread<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
+  return runInExecutor(null, fn, ...args)
+}
+
+/** Makes `executor` the default for runInExecutor(null, ...) and toThread(); the previous one is not shut down. */
+export function setDefaultExecutor(executor: ThreadPoolExecutor): void {
+  if (!(executor instanceof ThreadPoolExecutor)) throw new TypeError(`executor must be ThreadPoolExecutor instance, got ${inspect(executor, { depth: 0 })}`)
+  defaultExecutor = executor
+}
+
+/**
+ * Shuts the default executor down and waits for its work. With `timeoutMs`,
+ * stops waiting after that long with a warning. Afterwards runInExecutor(null,
+ * ...) throws; explicit executors still work.
+ */
+export async function shutdownDefaultExecutor(timeoutMs?: number): Promise<void> {
+  shutdownCalled = true
+  const executor = defaultExecutor
+  if (!executor) return
+  const joined = executor.shutdown()
+  if (timeoutMs === undefined) return joined
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = await Promise.race([
+    joined.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true))),
+  ])
+  clearTimeout(timer)
+  if (timedOut) process.emitWarning(`The default executor did not finish its work within ${timeoutMs} ms`, 'RuntimeWarning')
+}
+
+function executorFor(executor: Executor | null): Executor {
+  if (executor instanceof Executor) return executor
+  if (executor !== null) throw new TypeError(`runInExecutor expects an Executor or null (the default thread pool), got ${inspect(executor, { depth: 0 })}`)
+  if (shutdownCalled) throw new ExecutorShutdownError('Executor shutdown has been called')
+  return (defaultExecutor ??= new ThreadPoolExecutor({ threadNamePrefix: 'asyncio' }))
+}

@@ -1,0 +1,84 @@
+// The loop's clock and scheduling: time(), callSoon/callLater/callAt with
+// cancellable handles, and a cancellable sleep().
+
+import { inspect } from 'node:util'
+import { checkTimeout } from '../concurrent/blocking.js'
+import { LoopFuture } from './loop-future.js'
+
+/** The loop's monotonic clock, in milliseconds (performance.now()). */
+export function time(): number {
+  return performance.now()
+}
+
+export class Handle {
+  #cancelled = false
+  readonly #clear: () => void
+
+  constructor(clear: () => void) {
+    this.#clear = clear
+  }
+
+  cancel(): void {
+    if (this.#cancelled) return
+    this.#cancelled = true
+    this.#clear()
+  }
+
+  cancelled(): boolean {
+    return this.#cancelled
+  }
+}
+
+export class TimerHandle extends Handle {
+  readonly #when: number
+
+  constructor(clear: () => void, when: number) {
+    super(clear)
+    this.#when = when
+  }
+
+  /** When it is due, on the time() clock. */
+  when(): number {
+    return this.#when
+  }
+}
+
+/** Calls `fn(...args)` on a later turn of the loop (setImmediate). */
+export function callSoon<A extends unknown[]>(fn: (...args: A) => void, ...args: A): Handle {
+  checkFunction(fn, 'callSoon')
+  const immediate = setImmediate(fn, ...args)
+  return new Handle(() => clearImmediate(immediate))
+}
+
+/** Calls `fn(...args)` in `delayMs` milliseconds. */
+export function callLater<A extends unknown[]>(delayMs: number, fn: (...args: A) => void, ...args: A): TimerHandle {
+  const delay = checkTimeout(delayMs, 'callLater delayMs')
+  return schedule(delay, time() + delay, fn, args, 'callLater')
+}
+
+/** Calls `fn(...args)` at `when` on the time() clock (at once if that has passed). */
+export function callAt<A extends unknown[]>(when: number, fn: (...args: A) => void, ...args: A): TimerHandle {
+  if (typeof when !== 'number' || Number.isNaN(when)) throw new RangeError(`callAt expects a time() value, got ${inspect(when)}`)
+  return schedule(Math.max(0, when - time()), when, fn, args, 'callAt')
+}
+
+function schedule<A extends unknown[]>(delay: number, when: number, fn: (...args: A) => void, args: A, name: string): TimerHandle {
+  checkFunction(fn, name)
+  const timer = setTimeout(fn, delay, ...args)
+  return new TimerHandle(() => clearTimeout(timer), when)
+}
+
+/** A LoopFuture that resolves to `value` after `ms`; cancelling it clears the timer. */
+export function sleep(ms: number): LoopFuture<void>
+export function sleep<T>(ms: number, value: T): LoopFuture<T>
+export function sleep<T>(ms: number, value?: T): LoopFuture<T | undefined> {
+  const delay = checkTimeout(ms, 'sleep ms')
+  const future = new LoopFuture<T | undefined>()
+  const timer = setTimeout(() => future.done() || future.setResult(value), delay)
+  future.watch(() => clearTimeout(timer))
+  return future
+}
+
+function checkFunction(fn: unknown, name: string): void {
+  if (typeof fn !== 'function') throw new TypeError(`${name} expects a function, got ${inspect(fn, { depth: 0 })}`)
+}

@@ -1,0 +1,104 @@
+// asyncio.wait and asyncio.as_completed over any awaitables. They never
+// cancel what they wait for, and wait() never throws on timeout.
+
+import { inspect } from 'node:util'
+import { checkTimeout } from '../concurrent/blocking.js'
+import { TimeoutError } from '../concurrent/errors.js'
+import { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen } from '../concurrent/wait.js'
+import type { LoopFuture } from './loop-future.js'
+import { ensureFuture } from './wrap-future.js'
+
+export interface DoneAndPending<A> {
+  done: Set<A>
+  pending: Set<A>
+}
+
+/** Waits until `returnWhen` holds or `timeout` ms pass; resolves with the awaitables split into done and pending. */
+export async function wait<A extends PromiseLike<unknown>>(
+  awaitables: Iterable<A>,
+  options: { timeout?: number; returnWhen?: ReturnWhen } = {},
+): Promise<DoneAndPending<A>> {
+  const { returnWhen = ALL_COMPLETED } = options
+  if (returnWhen !== ALL_COMPLETED && returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION) {
+    throw new RangeError(`Invalid returnWhen value: ${inspect(returnWhen)}`)
+  }
+  const futures = futuresOf(awaitables, 'wait')
+  if (futures.size === 0) throw new RangeError('wait() needs at least one awaitable: the set of futures is empty')
+  const timeout = checkTimeout(options.timeout)
+  const finished = (): boolean => {
+    const done = [...futures.values()].filter((f) => f.done())
+    if (returnWhen === FIRST_COMPLETED) return done.length > 0
+    if (returnWhen === FIRST_EXCEPTION && done.some((f) => !f.cancelled() && f.exception() !== undefined)) return true
+    return done.length === futures.size
+  }
+  if (!finished()) {
+    await new Promise<void>((resolve) => {
+      const timer = timeout === Infinity ? undefined : setTimeout(resolve, timeout)
+      for (const future of futures.values()) {
+        future.watch(() => {
+          if (!finished()) return
+          clearTimeout(timer)
+          resolve()
+        })
+      }
+    })
+  }
+  const result: DoneAndPending<A> = { done: new Set(), pending: new Set() }
+  for (const [awaitable, future] of futures) (future.done() ? result.done : result.pending).add(awaitable)
+  return result
+}
+
+/**
+ * Yields each awaitable (not its value) as it completes; `for await (const f
+ * of asCompleted(fs)) console.log(await f)`. With `timeout` (counted from this
+ * call), the iteration throws TimeoutError once it passes.
+ */
+export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: { timeout?: number } = {}): AsyncIterableIterator<A> {
+  const futures = futuresOf(awaitables, 'asCompleted')
+  const timeout = checkTimeout(options.timeout)
+  const ready: A[] = []
+  const waiting: Array<{ resolve: (r: IteratorResult<A>) => void; reject: (e: unknown) => void }> = []
+  let left = futures.size
+  let timedOut = false
+  const timeoutError = (): TimeoutError => new TimeoutError(`asCompleted: ${left} of ${futures.size} still pending after ${timeout} ms`)
+  const timer = timeout === Infinity || left === 0 ? undefined : setTimeout(() => {
+    timedOut = true
+    for (const waiter of waiting.splice(0)) waiter.reject(timeoutError())
+  }, timeout)
+  for (const [awaitable, future] of futures) {
+    future.watch(() => {
+      if (timedOut) return
+      left--
+      if (left === 0) clearTimeout(timer)
+      const waiter = waiting.shift()
+      if (waiter) waiter.resolve({ value: awaitable, done: false })
+      else ready.push(awaitable)
+    })
+  }
+  return {
+    next(): Promise<IteratorResult<A>> {
+      if (ready.length > 0) return Promise.resolve({ value: ready.shift()!, done: false })
+      if (timedOut) return Promise.reject(timeoutError())
+      if (left === 0) return Promise.resolve({ value: undefined, done: true })
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }))
+    },
+    return(): Promise<IteratorResult<A>> {
+      clearTimeout(timer)
+      left = 0
+      ready.length = 0
+      return Promise.resolve({ value: undefined, done: true })
+    },
+    [Symbol.asyncIterator]() {
+      return this
+    },
+  }
+}
+
+function futuresOf<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, name: string): Map<A, LoopFuture<unknown>> {
+  if (awaitables === null || typeof awaitables !== 'object' || typeof (awaitables as Partial<PromiseLike<unknown>>).then === 'function' || !(Symbol.iterator in awaitables)) {
+    throw new TypeError(`${name} expects an iterable of awaitables, got ${inspect(awaitables, { depth: 0 })}`)
+  }
+  const futures = new Map<A, LoopFuture<unknown>>()
+  for (const awaitable of awaitables) if (!futures.has(awaitable)) futures.set(awaitable, ensureFuture(awaitable))
+  return futures
+}
