@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
+import * as loop from 'concurrent-futures/loop'
 
 const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
 const ex = new ThreadPoolExecutor()
@@ -38,5 +39,35 @@ describe('the types users rely on', () => {
     const mixed = wait([ex.submit(tasks.add, 1, 2), ex.submit((s: string) => s, 'a')])
     expectTypeOf(mixed.done).toEqualTypeOf<Set<Future<number> | Future<string>>>()
     expectTypeOf<Awaited<Future<string>>>().toEqualTypeOf<string>()
+  })
+})
+
+describe('the loop side', () => {
+  it('keeps result types across the bridge', () => {
+    expectTypeOf(loop.wrapFuture(ex.submit(tasks.add, 1, 2))).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf(loop.runInExecutor(ex, tasks.add, 1, 2)).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf(loop.runInExecutor(null, (s: string) => s.length, 'abc')).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf(loop.toThread(tasks.thread).result().name).toEqualTypeOf<string | undefined>()
+    // @ts-expect-error a string is not a number
+    loop.runInExecutor(ex, tasks.add, 1, '2')
+    // @ts-expect-error a number is not a future
+    loop.wrapFuture(42)
+  })
+
+  it('types gather as a tuple, with errors in place under returnExceptions', () => {
+    const g = loop.gather(ex.submit(tasks.add, 1, 2), loop.sleep(1, 'x'), Promise.resolve(true))
+    expectTypeOf(g).toEqualTypeOf<loop.LoopFuture<[number, string, boolean]>>()
+    const e = loop.gather(Promise.resolve(1), loop.sleep(1, 'x'), { returnExceptions: true })
+    expectTypeOf(e).toEqualTypeOf<loop.LoopFuture<[number | Error, string | Error]>>()
+    expectTypeOf(loop.waitFor(ex.submit(tasks.add, 1, 2), 100)).toEqualTypeOf<Promise<number>>()
+    expectTypeOf(loop.shield(Promise.resolve('s'))).toEqualTypeOf<loop.LoopFuture<string>>()
+    expectTypeOf(loop.sleep(1)).toEqualTypeOf<loop.LoopFuture<void>>()
+  })
+
+  it('keeps the awaitables in wait, and yields their values from asCompleted', async () => {
+    const f = loop.sleep(1, 1)
+    const { done } = await loop.wait([f])
+    expectTypeOf(done).toEqualTypeOf<Set<loop.LoopFuture<number>>>()
+    for await (const value of loop.asCompleted([f, Promise.resolve('s')])) expectTypeOf(value).toEqualTypeOf<number | string>()
   })
 })

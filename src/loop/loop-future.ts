@@ -55,6 +55,7 @@ export class LoopFuture<T = unknown> implements PromiseLike<T> {
   /** The error the future failed with, undefined if it succeeded; throws CancelledError or InvalidStateError. */
   exception(): unknown {
     const outcome = this.#outcomeOf('Exception is not set.')
+    if (this.cancelled()) throw (outcome as { error: unknown }).error
     return outcome.ok ? undefined : outcome.error
   }
 

@@ -49,15 +49,15 @@ export async function wait<A extends PromiseLike<unknown>>(
 }
 
 /**
- * Yields each awaitable (not its value) as it completes; `for await (const f
- * of asCompleted(fs)) console.log(await f)`. With `timeout` (counted from this
- * call), the iteration throws TimeoutError once it passes.
+ * Yields the results in the order they complete: `for await (const value of
+ * asCompleted(aws))`. A failed awaitable throws at its turn. With `timeout`
+ * (counted from this call), the iteration throws TimeoutError once it passes.
  */
-export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: { timeout?: number } = {}): AsyncIterableIterator<A> {
+export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: { timeout?: number } = {}): AsyncIterableIterator<Awaited<A>> {
   const futures = futuresOf(awaitables, 'asCompleted')
   const timeout = checkTimeout(options.timeout)
-  const ready: A[] = []
-  const waiting: Array<{ resolve: (r: IteratorResult<A>) => void; reject: (e: unknown) => void }> = []
+  const ready: Array<LoopFuture<unknown>> = []
+  const waiting: Array<{ resolve: (future: LoopFuture<unknown>) => void; reject: (e: unknown) => void }> = []
   let left = futures.size
   let timedOut = false
   const timeoutError = (): TimeoutError => new TimeoutError(`asCompleted: ${left} of ${futures.size} still pending after ${timeout} ms`)
@@ -65,28 +65,31 @@ export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable
     timedOut = true
     for (const waiter of waiting.splice(0)) waiter.reject(timeoutError())
   }, timeout)
-  for (const [awaitable, future] of futures) {
+  for (const future of futures.values()) {
     future.watch(() => {
       if (timedOut) return
-      left--
-      if (left === 0) clearTimeout(timer)
+      if (--left === 0) clearTimeout(timer)
       const waiter = waiting.shift()
-      if (waiter) waiter.resolve({ value: awaitable, done: false })
-      else ready.push(awaitable)
+      if (waiter) waiter.resolve(future)
+      else ready.push(future)
     })
   }
+  // Resolving with a done LoopFuture adopts its outcome: the value, or its error.
+  const nextDone = (): Promise<unknown> => {
+    if (ready.length > 0) return Promise.resolve(ready.shift()!)
+    if (timedOut) return Promise.reject(timeoutError())
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }))
+  }
   return {
-    next(): Promise<IteratorResult<A>> {
-      if (ready.length > 0) return Promise.resolve({ value: ready.shift()!, done: false })
-      if (timedOut) return Promise.reject(timeoutError())
-      if (left === 0) return Promise.resolve({ value: undefined, done: true })
-      return new Promise((resolve, reject) => waiting.push({ resolve, reject }))
+    async next(): Promise<IteratorResult<Awaited<A>>> {
+      if (ready.length === 0 && left === 0) return { value: undefined, done: true }
+      return { value: (await nextDone()) as Awaited<A>, done: false }
     },
-    return(): Promise<IteratorResult<A>> {
+    async return(): Promise<IteratorResult<Awaited<A>>> {
       clearTimeout(timer)
       left = 0
       ready.length = 0
-      return Promise.resolve({ value: undefined, done: true })
+      return { value: undefined, done: true }
     },
     [Symbol.asyncIterator]() {
       return this
