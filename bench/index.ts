@@ -1,6 +1,7 @@
-// npm run bench [-- threads|processes]: each pool beside references measured
+// npm run bench [-- threads|processes|loop]: each pool beside references measured
 // in this same run, medians of rounds after a warm-up.
 
+import { benchLoop } from './loop.js'
 import { timed } from './measure.js'
 import { benchProcesses } from './processes.js'
 import { printTable } from './report.js'
@@ -8,11 +9,13 @@ import { benchThreads } from './threads.js'
 import { inlineCpu } from './workloads.js'
 
 const only = process.argv[2]
-if (only !== undefined && only !== 'threads' && only !== 'processes') {
-  console.error(`usage: npm run bench [-- threads|processes], got ${only}`)
+const sections = ['threads', 'processes', 'loop']
+if (only !== undefined && !sections.includes(only)) {
+  console.error(`usage: npm run bench [-- ${sections.join('|')}], got ${only}`)
   process.exit(2)
 }
 const inlineCpuMs = await timed(3, inlineCpu)
-if (only !== 'processes') await benchThreads(inlineCpuMs)
-if (only !== 'threads') await benchProcesses(inlineCpuMs)
+if (only === undefined || only === 'threads') await benchThreads(inlineCpuMs)
+if (only === undefined || only === 'processes') await benchProcesses(inlineCpuMs)
+if (only === undefined || only === 'loop') await benchLoop()
 printTable()
