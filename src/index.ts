@@ -7,6 +7,7 @@ export {
   ExecutorShutdownError,
   FuturesError,
   InvalidStateError,
+  QueueFullError,
   TimeoutError,
   WorkerLost,
   type WorkerExit,

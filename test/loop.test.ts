@@ -227,6 +227,27 @@ describe('runInExecutor', () => {
   })
 })
 
+describe('backpressure (maxQueued)', () => {
+  it.each(backends)('submit throws QueueFullError on a full $name queue; runInExecutor waits for room instead', async ({ make }) => {
+    const ex = make({ maxWorkers: 1, maxQueued: 2 })
+    await runInExecutor(ex, tasks.add, 0, 0) // the worker is up and takes work at once
+    const first = ex.submit(tasks.sleepSync, 100)
+    await until(() => first.running())
+    const queued = [ex.submit(tasks.identity, 1), ex.submit(tasks.identity, 2)]
+    expect(ex.hasRoom()).toBe(false)
+    expect(() => ex.submit(tasks.identity, 3)).toThrow(concurrent.QueueFullError)
+    expect(() => ex.submit(tasks.identity, 3)).toThrow(/2 tasks are already waiting for a worker \(maxQueued\)/)
+    const waiting = Array.from({ length: 4 }, (_, i) => runInExecutor(ex, tasks.identity, 10 + i))
+    const cancelledWhileWaiting = runInExecutor(ex, tasks.identity, 99)
+    expect(cancelledWhileWaiting.cancel()).toBe(true)
+    expect(await gather(first, ...queued, ...waiting)).toEqual([100, 1, 2, 10, 11, 12, 13])
+  })
+
+  it('refuses a maxQueued below 1', () => {
+    expect(() => pool({ maxQueued: 0 })).toThrow(RangeError)
+  })
+})
+
 describe('the default executor', () => {
   // Runs last in this file: shutdownDefaultExecutor() is for good.
   it('is a lazily started thread pool named asyncio_N (B126); setDefaultExecutor checks its argument (B128, B129)', async () => {

@@ -30,6 +30,11 @@ export class ExecutorShutdownError extends FuturesError {
   override name = 'ExecutorShutdownError'
 }
 
+/** `submit` while the pool already holds `maxQueued` tasks waiting for a worker. */
+export class QueueFullError extends FuturesError {
+  override name = 'QueueFullError'
+}
+
 /** The executor can no longer run work; every pending future failed with this. */
 export class BrokenExecutor extends FuturesError {
   override name = 'BrokenExecutor'

@@ -52,6 +52,16 @@ export abstract class Executor {
     )
   }
 
+  /** Whether submit() would be accepted now rather than throw QueueFullError (always, unless `maxQueued` is set). */
+  hasRoom(): boolean {
+    return true
+  }
+
+  /** Resolves when the queue has room again (or the executor shut down or broke, so submit() would say why). */
+  whenRoom(): Promise<void> {
+    return Promise.resolve()
+  }
+
   /**
    * Stops accepting work. Queued work still runs unless `cancelFutures`; the
    * promise resolves when it is done and the workers have exited.

@@ -26,12 +26,13 @@
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent/blocking.js'
-import { ExecutorShutdownError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { ExecutorShutdownError, QueueFullError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { CHUNK, FAILED, OK, REPORT_START, RUNNING, type FromWorker } from '../wire/protocol.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, TaskSlots } from './job.js'
+import { positiveInteger } from './options.js'
 import type { PoolMember } from './pool-member.js'
 import { isTaskRef, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
 
@@ -45,6 +46,11 @@ export interface PoolOptions {
   idleTimeoutMs?: number
   /** How long an interrupted task may take to stop before its worker is killed (default 1000). */
   interruptGraceMs?: number
+  /**
+   * At most this many tasks waiting for a worker (default: no limit). Beyond
+   * it submit() throws QueueFullError; runInExecutor() waits for room.
+   */
+  maxQueued?: number
   /**
    * Record where each submit() was called, so a task's error shows it below
    * the worker's frames (default true). It costs a few µs per task message;
@@ -62,6 +68,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected readonly slots: TaskSlots
   protected members: M[] = []
   readonly #maxTasksPerWorker: number
+  readonly #maxQueued: number
+  #roomWaiters: Array<() => void> = []
   readonly #idleTimeoutMs: number
   /** How long an interrupted task may take to stop before its worker is killed. */
   protected readonly graceMs: number
@@ -98,6 +106,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     super()
     this.maxWorkers = maxWorkers
     this.#maxTasksPerWorker = maxTasksPerWorker ?? Infinity
+    this.#maxQueued = positiveInteger(options.maxQueued, 'maxQueued') ?? Infinity
     this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 'idleTimeoutMs')
     this.graceMs = options.interruptGraceMs === undefined ? 1000 : checkTimeout(options.interruptGraceMs, 'interruptGraceMs')
     if (options.initializer !== undefined && typeof options.initializer !== 'function' && !isTaskRef(options.initializer)) {
@@ -124,8 +133,23 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Why the pool broke when an initializer threw (Python's wording for each pool). */
   protected abstract readonly initFailedMessage: string
 
+  override hasRoom(): boolean {
+    return this.#queue.length - this.#head < this.#maxQueued
+  }
+
+  override whenRoom(): Promise<void> {
+    if (this.hasRoom() || this.#shutdown || this.#broken) return Promise.resolve()
+    return new Promise((resolve) => this.#roomWaiters.push(resolve))
+  }
+
+  /** Wakes every whenRoom(); they check again, so more than fit may wake. */
+  #wakeRoomWaiters(): void {
+    for (const resolve of this.#roomWaiters.splice(0)) resolve()
+  }
+
   override shutdown({ wait = true, cancelFutures = false }: ShutdownOptions = {}): Promise<void> {
     this.#shutdown = true
+    this.#wakeRoomWaiters()
     if (cancelFutures) {
       for (const job of this.#queue.slice(this.#head)) job.future.cancel()
       for (const member of this.members) for (const job of member.jobs.values()) job.future.cancel()
@@ -143,6 +167,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean): Future<unknown> {
     if (this.#broken) throw this.brokenError(this.#broken.message, this.#broken.cause)
     if (this.#shutdown) throw new ExecutorShutdownError('cannot schedule new futures after shutdown')
+    if (!this.hasRoom()) {
+      throw new QueueFullError(`${this.#maxQueued} tasks are already waiting for a worker (maxQueued): wait for some to start, with await whenRoom() or runInExecutor()`)
+    }
     const { signal, transfer = [] } = options
     const timeoutMs = options.timeoutMs === undefined ? undefined : checkTimeout(options.timeoutMs, 'timeoutMs')
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
@@ -200,6 +227,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       this.#queue = []
       this.#head = 0
     }
+    if (this.#roomWaiters.length > 0 && this.hasRoom()) this.#wakeRoomWaiters()
     for (const member of this.members) {
       for (const [job, error] of member.flush(this.#fnId)) this.#finish(member, job, false, error)
     }
@@ -372,6 +400,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected break(message: string, cause: unknown, futureMessage = message): void {
     if (this.#broken) return
     this.#broken = this.brokenError(message, cause)
+    this.#wakeRoomWaiters()
     const jobs = [...this.#queue.slice(this.#head), ...this.members.flatMap((m) => [...m.jobs.values()])]
     this.#queue = []
     this.#head = 0

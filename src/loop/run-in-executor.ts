@@ -6,8 +6,8 @@ import { ExecutorShutdownError } from '../concurrent/errors.js'
 import { Executor, type SubmitOptions } from '../executors/executor.js'
 import type { AnyFn, ArgsOf, ResultOf, Task } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
-import type { LoopFuture } from './loop-future.js'
-import { wrapFuture } from './wrap-future.js'
+import { LoopFuture } from './loop-future.js'
+import { follow, wrapFuture } from './wrap-future.js'
 
 let defaultExecutor: ThreadPoolExecutor | undefined
 let shutdownCalled = false
@@ -22,7 +22,21 @@ export function runInExecutor<F extends AnyFn>(executor: Executor | null, fn: Ta
  * has not started and interrupts it if it has, a `timeoutMs`, a `transfer` list.
  */
 export function runInExecutorWith<F extends AnyFn>(executor: Executor | null, options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
-  return wrapFuture(executorFor(executor).submitWith(options, fn, ...args))
+  const ex = executorFor(executor)
+  if (ex.hasRoom()) return wrapFuture(ex.submitWith(options, fn, ...args))
+  // A full queue (maxQueued): wait for room instead of throwing. Cancelled meanwhile, it is never submitted.
+  const loopFuture = new LoopFuture<ResultOf<F>>()
+  const attempt = (): void => {
+    if (loopFuture.done()) return
+    if (!ex.hasRoom()) return void ex.whenRoom().then(attempt)
+    try {
+      follow(ex.submitWith(options, fn, ...args), loopFuture)
+    } catch (error) {
+      loopFuture.setException(error)
+    }
+  }
+  void ex.whenRoom().then(attempt)
+  return wrapFuture(loopFuture, { signal: options.signal })
 }
 
 /** Runs `fn(...args)` on the default thread pool. */

@@ -21,10 +21,14 @@ export interface WrapOptions {
 export function wrapFuture<T>(future: Future<T> | LoopFuture<T>, options: WrapOptions = {}): LoopFuture<T> {
   if (future instanceof LoopFuture) return withSignal(future, options.signal)
   if (!(future instanceof Future)) throw new TypeError(`wrapFuture expects a concurrent Future or a LoopFuture, got ${inspect(future, { depth: 0 })}`)
-  const loopFuture = new LoopFuture<T>()
+  return withSignal(follow(future, new LoopFuture<T>()), options.signal)
+}
+
+/** Makes `loopFuture` follow `future`, and cancel it if it is cancelled first. */
+export function follow<T>(future: Future<T>, loopFuture: LoopFuture<T>): LoopFuture<T> {
   loopFuture.watch(() => loopFuture.cancelled() && future.cancel())
   future.watch(() => copyState(future, loopFuture))
-  return withSignal(loopFuture, options.signal)
+  return loopFuture
 }
 
 /** Any awaitable as a LoopFuture: itself, a wrapped concurrent Future, or one that follows a promise. */
