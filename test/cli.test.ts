@@ -1,0 +1,100 @@
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const main = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+const fixture = fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url))
+const quick = ['--workers', '1,2', '--tasks', '12', '--rounds', '1', '--warmup', '2']
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main, ...args], { timeout: 60_000 })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string }
+    return { code, stdout, stderr }
+  }
+}
+
+/** Pool children alive on this machine. */
+function childProcesses(): string[] {
+  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('process-child.js'))
+}
+
+/** Every opened tag is closed, in order: enough to know the SVG parses. */
+function wellFormed(xml: string): boolean {
+  const stack: string[] = []
+  for (const [, closing, name, selfClosing] of xml.matchAll(/<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g)) {
+    if (selfClosing) continue
+    if (!closing) stack.push(name!)
+    else if (stack.pop() !== name) return false
+  }
+  return stack.length === 0
+}
+
+describe('concurrent-futures bench', () => {
+  it('--json: the documented schema, a point per executor and size, a recommendation each; silent stderr off a terminal', async () => {
+    const { code, stdout, stderr } = await cli('bench', 'fib', '--args', '[18]', ...quick, '--json')
+    expect(code).toBe(0)
+    expect(stderr).toBe('')
+    const report = JSON.parse(stdout)
+    expect(report).toMatchObject({ schema: 1, workload: { name: 'fib', exportName: 'fib', args: [18] }, tasksPerRound: 12, rounds: 1 })
+    expect(report.points.map((p: { executor: string; workers: number }) => `${p.executor}×${p.workers}`)).toEqual(['thread×1', 'thread×2', 'process×1', 'process×2'])
+    for (const point of report.points) {
+      expect(point.throughput).toBeGreaterThan(0)
+      expect(point.latencyMs.p50).toBeLessThanOrEqual(point.latencyMs.p99)
+      expect(point.cpuUtilisation).toBeGreaterThanOrEqual(0)
+      expect(point.cpuUtilisation).toBeLessThanOrEqual(1)
+      expect(point.peakRssMiB).toBeGreaterThan(0)
+    }
+    expect(report.points[0].speedup).toBe(1)
+    expect(Object.keys(report.recommendation).sort()).toEqual(['process', 'thread'])
+  })
+
+  it('--csv and the table; a user module in TypeScript runs too', async () => {
+    const csv = await cli('bench', `${fixture}#add`, '--args', '[1,2]', ...quick, '--executor', 'thread', '--csv')
+    expect(csv.code).toBe(0)
+    const lines = csv.stdout.trim().split('\n')
+    expect(lines[0]).toBe('executor,workers,throughput,speedup,efficiency,p50_ms,p95_ms,p99_ms,loop_delay_p99_ms,cpu_utilisation,peak_rss_mib')
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['thread,1', 'thread,2'])
+    const table = await cli('bench', 'sleep', '--args', '[5]', ...quick, '--executor', 'process')
+    expect(table.stdout).toMatch(/^executor\s+workers\s+tasks\/s/m)
+    expect(table.stdout).toMatch(/recommended process pool: maxWorkers [12] /)
+  })
+
+  it('--chart draws an SVG that parses, with one series per executor', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cf-')), 'chart.svg')
+    const { code } = await cli('bench', 'fib', '--args', '[15]', ...quick, '--chart', out)
+    expect(code).toBe(0)
+    const svg = readFileSync(out, 'utf8')
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(wellFormed(svg)).toBe(true)
+    const series = [...svg.matchAll(/<polyline class="series" data-executor="(\w+)"/g)].map((m) => m[1])
+    expect(series.sort()).toEqual(['process', 'process', 'thread', 'thread']) // one line per executor in each of the two panels
+  })
+
+  it.each([
+    [['bench', 'nope.js#fn'], /task module .*nope\.js does not exist/],
+    [['bench', `${fixture}#notAFunction`, ...quick], /export 'notAFunction' of .* is a number, not a function/],
+    [['bench', `${fixture}#missing`, ...quick], /has no export 'missing'/],
+    [['bench', '--workers', '0'], /--workers takes whole numbers >= 1, got 0/],
+    [['bench', '--args', '{nope'], /--args is not JSON/],
+    [['bench', 'quicksort'], /unknown workload 'quicksort': use one of fib, hash, gzip, fs, sleep/],
+    [['bench', '--executor', 'fiber'], /unknown executor 'fiber'/],
+    [['bench', '--frobnicate'], /unknown option --frobnicate/],
+    [['serve'], /unknown command 'serve'/],
+  ])('%j: one line, exit code 2, no stack, no leftover children', async (args, message) => {
+    const before = childProcesses().length
+    const { code, stdout, stderr } = await cli(...args)
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(message)
+    expect(stderr).not.toMatch(/\n\s+at /)
+    expect(childProcesses().length).toBeLessThanOrEqual(before)
+  })
+})
