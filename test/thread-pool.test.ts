@@ -110,6 +110,16 @@ describe('a worker that dies', () => {
     expect(String((error as Error).cause)).toMatch(/memory/i)
     expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
   })
+
+  it('out of memory while this thread blocks in result(): the wait ends with WorkerLost, not a hang', () => {
+    const ex = pool({ maxWorkers: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } })
+    expect(ex.submit(tasks.add, 1, 1).result(10_000)).toBe(2)
+    // 20 s instead of forever, so that a regression fails here rather than hanging the run.
+    const error = ex.submit(tasks.allocateForever).exception(20_000)
+    expect(error).toBeInstanceOf(WorkerLost)
+    expect((error as Error).message).toMatch(/ended abruptly \(out of memory, or killed\)/)
+    expect(ex.submit(tasks.add, 2, 3).result(10_000)).toBe(5)
+  })
 })
 
 describe('cancel and interrupt', () => {

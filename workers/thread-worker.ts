@@ -9,12 +9,14 @@ import { PENDING, RUNNING, type FromWorker, type TaskBatch, type ThreadWorkerDat
 import { initContext, interrupt } from '../src/wire/task-context.js'
 import { initialize, taskRunner } from './task-runner.js'
 
-const { name, port, doorbell, slots: slotBuffer, initializer, initargs } = workerData as ThreadWorkerData
+const { name, port, life, doorbell, slots: slotBuffer, initializer, initargs } = workerData as ThreadWorkerData
 const bell = new Int32Array(doorbell)
 const slots = new Int32Array(slotBuffer)
 let lastError: unknown
 
 initContext(name, slots)
+// Kept open (and unref'd) for as long as this thread lives: see thread-watch.ts.
+life.unref()
 
 function post(message: FromWorker): void {
   port.postMessage(message)

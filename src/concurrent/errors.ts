@@ -53,6 +53,8 @@ export class BrokenProcessPool extends BrokenExecutor {
 export interface WorkerExit {
   exitCode?: number | undefined
   signal?: string | undefined
+  /** It ended without an exit the pool could read (out of memory, or killed natively), seen while this thread was blocked. */
+  vanished?: boolean
 }
 
 export class WorkerLost extends FuturesError {
@@ -67,7 +69,8 @@ export class WorkerLost extends FuturesError {
 }
 
 /** "exited with code 3", "was killed by SIGKILL", "was stopped by the pool". */
-export function describeExit({ exitCode, signal }: WorkerExit): string {
+export function describeExit({ exitCode, signal, vanished }: WorkerExit): string {
   if (signal) return `was killed by ${signal}`
+  if (vanished) return 'ended abruptly (out of memory, or killed)'
   return exitCode === undefined ? 'was stopped by the pool' : `exited with code ${exitCode}`
 }

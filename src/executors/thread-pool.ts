@@ -1,12 +1,14 @@
 // ThreadPoolExecutor: runs tasks on worker threads. Dispatch lives in
 // worker-pool.ts; this file starts, feeds and stops the threads, and the
-// worker side is workers/thread-worker.ts.
+// worker side is workers/thread-worker.ts. A watch thread
+// (workers/thread-watch.ts) notices workers that end without a word while
+// this thread is blocked.
 
 import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads'
 import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenThreadPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
-import type { FromWorker, ThreadWorkerData, ToWorker } from '../wire/protocol.js'
+import type { FromWatch, FromWorker, ThreadWatchData, ThreadWorkerData, ToWatch, ToWorker } from '../wire/protocol.js'
 import { PoolMember } from './pool-member.js'
 import { positiveInteger } from './options.js'
 import { WorkerPool, type PoolOptions } from './worker-pool.js'
@@ -21,11 +23,15 @@ export interface ThreadPoolOptions extends PoolOptions {
 }
 
 const entry = new URL('../../workers/thread-worker.js', import.meta.url)
+const watchEntry = new URL('../../workers/thread-watch.js', import.meta.url)
 let poolCounter = 0
 
 export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   readonly #prefix: string
   readonly #resourceLimits: ResourceLimits | undefined
+  readonly #byId = new Map<number, ThreadMember>()
+  #nextId = 0
+  #watch: { thread: Worker; port: MessagePort } | undefined
   protected override readonly initFailedMessage = 'A thread initializer failed, the thread pool is not usable anymore'
 
   constructor(options: ThreadPoolOptions = {}) {
@@ -42,9 +48,13 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   protected override spawn(index: number): ThreadMember {
     const name = `${this.#prefix}_${index}`
     const { port1, port2 } = new MessageChannel()
+    const life = new MessageChannel()
+    const id = this.#nextId++
+    this.#startWatch().port.postMessage({ watch: id, life: life.port2 } satisfies ToWatch, [life.port2])
     const workerData: ThreadWorkerData = {
       name,
       port: port2,
+      life: life.port1,
       doorbell: doorbellBuffer,
       slots: this.slots.buffer,
       initargs: this.initargs,
@@ -53,13 +63,15 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     const thread = new Worker(entry, {
       name,
       workerData,
-      transferList: [port2],
+      transferList: [port2, life.port1],
       ...(this.#resourceLimits ? { resourceLimits: this.#resourceLimits } : {}),
     })
     const member = new ThreadMember(index, thread, port1)
+    this.#byId.set(id, member)
     thread.on('error', (error) => (member.error = error))
     port1.on('message', (message: FromWorker) => this.receive(member, message))
     thread.on('exit', (code) => {
+      this.#byId.delete(id)
       this.#drainMember(member)
       this.lost(member, { exitCode: code }, undefined)
       this.released(member)
@@ -67,8 +79,29 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     return member
   }
 
+  #startWatch(): { thread: Worker; port: MessagePort } {
+    if (this.#watch) return this.#watch
+    const { port1, port2 } = new MessageChannel()
+    const workerData: ThreadWatchData = { port: port2, doorbell: doorbellBuffer }
+    const thread = new Worker(watchEntry, { name: `${this.#prefix}_watch`, workerData, transferList: [port2] })
+    // It serves blocked waits only, so it never keeps the process alive, and its
+    // messages are read only by drainMessages(): when the event loop runs, the
+    // workers' own 'exit' events say more (the exit code).
+    thread.unref()
+    port1.unref()
+    this.#watch = { thread, port: port1 }
+    return this.#watch
+  }
+
   protected override drainMessages(): void {
     for (const member of [...this.members]) this.#drainMember(member)
+    const watch = this.#watch?.port
+    if (!watch) return
+    for (let m = receiveMessageOnPort(watch); m; m = receiveMessageOnPort(watch)) {
+      const member = this.#byId.get((m.message as FromWatch).closed)
+      // The thread is gone; its 'exit' event will free its slots once the event loop runs.
+      if (member) this.lost(member, { vanished: true }, member.error, true)
+    }
   }
 
   #drainMember(member: ThreadMember): void {
@@ -82,7 +115,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   }
 
   protected override async stopAll(members: ThreadMember[]): Promise<void> {
-    await Promise.all(members.map((m) => m.thread.terminate()))
+    await Promise.all([...members.map((m) => m.thread.terminate()), this.#watch?.thread.terminate()])
   }
 
   protected override lostError(exit: WorkerExit, cause: unknown): Error {

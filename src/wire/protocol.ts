@@ -49,6 +49,8 @@ export type FromWorker = ResultBatch | WorkerEvent
 export interface ThreadWorkerData {
   name: string
   port: MessagePort
+  /** Held, never used: its other end, in the watch thread, closes when this worker ends (see thread-watch.ts). */
+  life: MessagePort
   doorbell: SharedArrayBuffer
   slots: SharedArrayBuffer
   initializer?: TaskSpec
@@ -85,3 +87,11 @@ export interface ChildInit {
   initargs: unknown[]
 }
 export type ToChild = { init: ChildInit } | ToWorker
+
+/** The watch thread of a ThreadPoolExecutor (workers/thread-watch.ts). */
+export interface ThreadWatchData {
+  port: MessagePort
+  doorbell: SharedArrayBuffer
+}
+export type ToWatch = { watch: number; life: MessagePort }
+export type FromWatch = { closed: number }
