@@ -1,6 +1,6 @@
 // The entry of every ProcessPoolExecutor child: its first message says who it
 // is, the rest are task batches and interrupts, all over the IPC channel the
-// relay thread holds. The pool claimed each task as it sent it, so the child
+// relay thread holds. The relay claimed each task as it sent it, so the child
 // runs all it receives.
 
 import { serialize } from 'node:v8'

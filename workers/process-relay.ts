@@ -2,17 +2,37 @@
 // A child's messages arrive on an event loop; the pool thread's loop may be
 // stopped in a blocking result(), so this thread's loop receives them,
 // forwards them on a port and rings the pool thread's doorbell.
+//
+// It also hands out the tasks. The pool sends each child's tasks here ahead
+// of time; this thread keeps one back while the child is busy, and claims
+// each task (PENDING→RUNNING in the shared slots) as it sends it on, so a
+// task stays cancellable until a child is free to run it, and a child never
+// waits for the pool thread between tasks.
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { inspect } from 'node:util'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { FAILED, type FromRelay, type FromWorker, type RelayData, type TaskBatch, type ToChild, type ToRelay } from '../src/wire/protocol.js'
+import {
+  FAILED, PENDING, RUNNING, SKIPPED, type FromRelay, type FromWorker, type RelayData, type TaskBatch, type ToChild, type ToRelay,
+} from '../src/wire/protocol.js'
 
-const { port, doorbell, entry, fork: forkOptions } = workerData as RelayData
+const { port, doorbell, slots: slotBuffer, entry, fork: forkOptions } = workerData as RelayData
 const bell = new Int32Array(doorbell)
-const children = new Map<number, ChildProcess>()
+const slots = new Int32Array(slotBuffer)
+
+interface Child {
+  process: ChildProcess
+  /** Tasks from the pool not yet sent on: five entries each, as in a TaskBatch. */
+  held: unknown[]
+  /** Function definitions to send with the next tasks. */
+  defs: NonNullable<TaskBatch['defs']>
+  /** Tasks sent to the child whose results have not come back. */
+  running: number
+}
+
+const children = new Map<number, Child>()
 let closing = false
 
 function post(message: FromRelay): void {
@@ -22,7 +42,7 @@ function post(message: FromRelay): void {
 
 port.on('message', (message: ToRelay) => {
   if ('spawn' in message) spawn(message.spawn, { init: message.init })
-  else if ('to' in message) send(message.to, message.message)
+  else if ('to' in message) receive(message.to, message.message)
   else if ('stop' in message) stop(message.stop, message.kill)
   else close(message.close)
 })
@@ -33,8 +53,15 @@ function spawn(id: number, init: ToChild): void {
     ...(forkOptions.execArgv ? { execArgv: forkOptions.execArgv } : {}),
     ...(forkOptions.env ? { env: forkOptions.env } : {}),
   })
-  children.set(id, child)
-  child.on('message', (message: FromWorker) => post({ from: id, message }))
+  children.set(id, { process: child, held: [], defs: [], running: 0 })
+  child.on('message', (message: FromWorker) => {
+    const state = children.get(id)
+    if (state && 'results' in message) {
+      state.running -= message.results.length / 3
+      pump(id, state)
+    }
+    post({ from: id, message })
+  })
   // A failed spawn has no 'exit' event: report it as one.
   child.on('error', (error) => child.pid === undefined && exited(id, 127, null, error))
   child.on('exit', (code, signal) => exited(id, code, signal))
@@ -42,20 +69,45 @@ function spawn(id: number, init: ToChild): void {
 }
 
 function exited(id: number, code: number | null, signal: string | null, error?: Error): void {
+  // Tasks still held here were never claimed: the pool takes them back.
   if (!children.delete(id)) return
   if (error) post({ from: id, message: { event: 'exit', code: code ?? 1, error: encodeThrown(error) } })
   post({ exit: id, code, signal })
   if (closing && children.size === 0) post({ closed: true })
 }
 
-function send(id: number, message: ToChild): void {
-  const child = children.get(id)
-  if (!child?.connected) return // it is gone; the pool hears of it from its 'exit'
+function receive(id: number, message: ToChild): void {
+  const state = children.get(id)
+  if (!state) return // it is gone; the pool hears of it from its 'exit'
+  if (!('tasks' in message)) return send(id, state, message)
+  state.defs.push(...(message.defs ?? []))
+  state.held.push(...message.tasks)
+  pump(id, state)
+}
+
+/** Sends on every held task but one while the child is busy, claiming each; reports those cancelled meanwhile. */
+function pump(id: number, state: Child): void {
+  const tasks: unknown[] = []
+  const skipped: unknown[] = []
+  while (state.held.length > 0 && (state.running + tasks.length / 5 === 0 || state.held.length > 5)) {
+    const task = state.held.splice(0, 5)
+    if (Atomics.compareExchange(slots, task[1] as number, PENDING, RUNNING) === PENDING) tasks.push(...task)
+    else skipped.push(task[0], SKIPPED, undefined)
+  }
+  if (skipped.length > 0) post({ from: id, message: { results: skipped, busyMs: 0 } })
+  if (tasks.length === 0) return
+  const defs = state.defs.splice(0)
+  state.running += tasks.length / 5
+  send(id, state, { ...(defs.length > 0 ? { defs } : {}), tasks })
+}
+
+function send(id: number, state: Child, message: ToChild): void {
+  if (!state.process.connected) return
   try {
-    child.send(message)
+    state.process.send(message)
   } catch (error) {
     if (!('tasks' in message)) throw error
-    sendEach(id, child, message, error)
+    sendEach(id, state, message, error)
   }
 }
 
@@ -64,23 +116,28 @@ function send(id: number, message: ToChild): void {
  * it, but IPC is stricter, e.g. for a SharedArrayBuffer): send its tasks one
  * by one, and fail those that still do not go.
  */
-function sendEach(id: number, child: ChildProcess, batch: TaskBatch, batchError: unknown): void {
+function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknown): void {
   const results: unknown[] = []
+  // The definitions are plain data; later tasks need them even if none of these go.
+  if (batch.defs) state.process.send({ defs: batch.defs, tasks: [] })
   for (let i = 0; i < batch.tasks.length; i += 5) {
     const task = batch.tasks.slice(i, i + 5)
     try {
-      child.send({ ...(batch.defs ? { defs: batch.defs } : {}), tasks: task })
+      state.process.send({ tasks: task })
     } catch (error) {
       const args = inspect(task[3], { depth: 1, breakLength: Infinity })
       const reason = new TypeError(`the task's arguments cannot be sent to a child process (${args}): ${(error as Error).message}`, { cause: error ?? batchError })
       results.push(task[0], FAILED, encodeThrown(reason))
     }
   }
-  if (results.length > 0) post({ from: id, message: { results, busyMs: 0 } })
+  if (results.length === 0) return
+  state.running -= results.length / 3
+  post({ from: id, message: { results, busyMs: 0 } })
+  pump(id, state)
 }
 
 function stop(id: number, kill: boolean): void {
-  const child = children.get(id)
+  const child = children.get(id)?.process
   if (!child) return
   if (kill) child.kill('SIGKILL')
   else if (child.connected) child.disconnect() // the child exits once its channel closes

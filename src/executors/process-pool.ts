@@ -9,8 +9,8 @@
 //        ▲                            │                      (workers/process-child.ts)
 //        └── port + doorbell ◀────────┘◀──────process.send──────┘
 //
-// The children share no memory with the pool, so the pool claims a task as it
-// sends it (see WorkerPool's claimOnSend).
+// The children share no memory with the pool, so the relay, which does,
+// claims each task as it hands it to a free child.
 
 import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads'
@@ -87,7 +87,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   #startRelay(): { thread: Worker; port: MessagePort } {
     if (this.#relay) return this.#relay
     const { port1, port2 } = new MessageChannel()
-    const workerData: RelayData = { port: port2, doorbell: doorbellBuffer, entry: childEntry.href, fork: this.#fork }
+    const workerData: RelayData = { port: port2, doorbell: doorbellBuffer, slots: this.slots.buffer, entry: childEntry.href, fork: this.#fork }
     const thread = new Worker(relayEntry, { name: `${this.#prefix}_relay`, workerData, transferList: [port2] })
     port1.on('message', (message: FromRelay) => this.#route(message))
     // The relay only ends when the pool closes it; if it dies, so does every child's channel.
@@ -170,7 +170,7 @@ class ProcessMember extends PoolMember {
     readonly id: number,
     readonly relay: MessagePort,
   ) {
-    super(index, 1)
+    super(index, 2)
   }
 
   override setRef(): void {

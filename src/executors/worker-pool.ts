@@ -12,11 +12,14 @@
 //     │  with a shared-memory slot, one message per worker
 //     ▼
 //   thread-pool.ts: postMessage to the worker thread
-//   process-pool.ts: postMessage to the relay thread, which sends it to the child
+//   process-pool.ts: postMessage to the relay thread, which sends it on to
+//     │  the child when the child is free (workers/process-relay.ts)
 //     ▼
-//   worker: claims each task (threads: compareExchange of its slot
-//     │  PENDING→RUNNING, a lost race means it was cancelled; processes: the
-//     │  pool claimed it as it sent it), runs it, collects results
+//   claim: compareExchange of the task's slot PENDING→RUNNING (by the worker
+//     │  thread as it starts the task, or by the relay as it sends it to the
+//     │  child); a lost race means it was cancelled
+//     ▼
+//   worker: runs it, collects results
 //     ▼
 //   one message of results per batch (or per ms), then the doorbell rings
 //     │  delivered by the event loop, or pulled by a blocked result()
@@ -29,7 +32,7 @@ import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent
 import { ExecutorShutdownError, QueueFullError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { decodeThrown } from '../wire/error-codec.js'
-import { CHUNK, FAILED, OK, REPORT_START, RUNNING, type FromWorker } from '../wire/protocol.js'
+import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, TaskSlots } from './job.js'
 import { positiveInteger } from './options.js'
@@ -96,12 +99,11 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     maxWorkers: number,
     maxTasksPerWorker: number | undefined,
     /**
-     * Whether the pool claims a task as it sends it, because its workers share
-     * no memory with it (processes). Then a worker gets no more than it starts
-     * within about a millisecond, and a task that may be interrupted travels
-     * alone, so stopping its worker costs no other task.
+     * Whether a worker holds tasks already claimed besides the one it runs
+     * (a child process: its relay claims as it sends). Then a task that may be
+     * interrupted travels alone, so stopping its worker costs no other task.
      */
-    protected readonly claimOnSend: boolean,
+    protected readonly interruptAlone: boolean,
   ) {
     super()
     this.maxWorkers = maxWorkers
@@ -220,7 +222,6 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       if (!member) break
       this.#head++
       job.slot = this.slots.take()
-      if (this.claimOnSend) Atomics.store(this.slots.states, job.slot, RUNNING)
       member.assign(job)
     }
     if (this.#head === this.#queue.length) {
@@ -235,11 +236,11 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   /** The least loaded worker with room; a new one while there is no idle worker and room for more. */
   #pickMember(job: Job): M | undefined {
-    const alone = this.claimOnSend && job.interruptible
+    const alone = this.interruptAlone && job.interruptible
     let best: M | undefined
     for (const member of this.members) {
       if (member.retiring || member.jobs.size >= member.window || member.assigned >= this.#maxTasksPerWorker) continue
-      if (this.claimOnSend && (alone ? member.jobs.size > 0 : [...member.jobs.values()].some((j) => j.interruptible))) continue
+      if (this.interruptAlone && (alone ? member.jobs.size > 0 : [...member.jobs.values()].some((j) => j.interruptible))) continue
       if (!best || member.jobs.size < best.jobs.size) best = member
     }
     if ((!best || best.jobs.size > 0) && this.members.length < this.maxWorkers) return this.#spawn()

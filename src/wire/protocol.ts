@@ -64,6 +64,8 @@ export interface ThreadWorkerData {
 export interface RelayData {
   port: MessagePort
   doorbell: SharedArrayBuffer
+  /** The pool's task slots: the relay claims each task as it hands it to a child. */
+  slots: SharedArrayBuffer
   entry: string
   fork: { execArgv: string[] | undefined; env: Record<string, string | undefined> | undefined; serialization: 'advanced' | 'json' }
 }
