@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
 import * as loop from 'concurrent-futures/loop'
+import { remote, wrapSync } from 'concurrent-futures'
 
 const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
 const ex = new ThreadPoolExecutor()
@@ -69,5 +70,26 @@ describe('the loop side', () => {
     const { done } = await loop.wait([f])
     expectTypeOf(done).toEqualTypeOf<Set<loop.LoopFuture<number>>>()
     for await (const value of loop.asCompleted([f, Promise.resolve('s')])) expectTypeOf(value).toEqualTypeOf<number | string>()
+  })
+})
+
+describe('the proxies', () => {
+  it('type a wrapped sync module from the module itself', () => {
+    const zlib = wrapSync<typeof import('node:zlib')>(ex, 'node:zlib')
+    expectTypeOf(zlib.gzipSync('text')).toEqualTypeOf<loop.LoopFuture<ReturnType<typeof import('node:zlib').gzipSync>>>()
+    // @ts-expect-error a number is not an InputType
+    void zlib.gzipSync(42)
+    // @ts-expect-error not a function of node:zlib
+    void zlib.constants
+  })
+
+  it('type a remote object from its class', async () => {
+    const counter = await remote<typeof import('./fixtures/tasks.js').Counter>(ex, new URL('./fixtures/tasks.ts', import.meta.url), 'Counter', 1)
+    expectTypeOf(counter.add(1)).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf(counter.count).toEqualTypeOf<PromiseLike<number>>()
+    // @ts-expect-error add takes a number
+    void counter.add('1')
+    // @ts-expect-error the constructor takes a number
+    void remote<typeof import('./fixtures/tasks.js').Counter>(ex, 'm', 'Counter', 'one')
   })
 })

@@ -14,7 +14,7 @@ async function importExport(module: string, exportName: string): Promise<Fn> {
   try {
     namespace = await importModule(module)
   } catch (error) {
-    throw new Error(`cannot load task module ${module}: ${(error as Error).message}`, { cause: error })
+    throw new Error(`cannot load task module ${module} (for its export '${exportName}'): ${(error as Error).message}`, { cause: error })
   }
   const fn = namespace[exportName]
   if (fn === undefined) {
@@ -25,7 +25,7 @@ async function importExport(module: string, exportName: string): Promise<Fn> {
   return fn as Fn
 }
 
-async function importModule(module: string): Promise<Record<string, unknown>> {
+export async function importModule(module: string): Promise<Record<string, unknown>> {
   if (/\.[cm]?tsx?$/.test(module)) await registerTsx()
   return import(module)
 }

@@ -33,6 +33,19 @@ export class TaskSlots {
   }
 }
 
+/**
+ * Tasks that must run on one worker, in submission order: the calls on a
+ * remote object. The first task binds it to the worker that runs it.
+ */
+export class Pin {
+  /** The worker's index once bound (PoolMember, typed loosely to keep this file free of it). */
+  member: { pinned: Set<Pin> } | undefined
+  /** Set once the worker is gone: every later task fails with it. */
+  lost: Error | undefined
+
+  constructor(readonly name: string) {}
+}
+
 export class Job implements Claim {
   slot = -1
   /** Why the pool asked the running task to stop; the future fails with it if the worker has to go. */
@@ -56,6 +69,7 @@ export class Job implements Claim {
     readonly slots: TaskSlots,
     /** Called once when the job stops counting as work: it settled, or was cancelled before it started. */
     readonly onRetire: (job: Job) => void,
+    readonly pin?: Pin,
   ) {
     future.bindClaim(this)
   }

@@ -4,7 +4,7 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import { inspect } from 'node:util'
-import type { Job } from './job.js'
+import type { Job, Pin } from './job.js'
 import type { TaskSpec } from './task.js'
 import { CHUNK, type TaskBatch, type ToWorker } from '../wire/protocol.js'
 import { encodeThrown } from '../wire/error-codec.js'
@@ -26,6 +26,8 @@ export abstract class PoolMember {
   readonly slotsToFree: number[] = []
   retiring = false
   error: unknown
+  /** Remote objects living in this worker: it is not recycled while it holds any. */
+  readonly pinned = new Set<Pin>()
 
   constructor(
     readonly index: number,

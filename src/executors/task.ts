@@ -58,7 +58,8 @@ export function isTaskRef(value: unknown): value is TaskRef<AnyFn> {
   return typeof value === 'object' && value !== null && kTaskRef in value
 }
 
-function moduleUrl(module: string | URL): string {
+/** The module as the workers import it: a URL, or a package name as it is. */
+export function moduleUrl(module: string | URL): string {
   if (module instanceof URL) return module.href
   if (typeof module !== 'string' || module === '') {
     throw new TypeError(`a task module must be a URL, an absolute path or a package name, got ${inspect(module)}`)

@@ -29,12 +29,12 @@
 import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent/blocking.js'
-import { ExecutorShutdownError, QueueFullError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
-import { Job, TaskSlots } from './job.js'
+import { Job, TaskSlots, type Pin } from './job.js'
 import { positiveInteger } from './options.js'
 import type { PoolMember } from './pool-member.js'
 import { isTaskRef, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
@@ -166,7 +166,18 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     blockUntil(() => this.#live === 0, Infinity, () => `disposing the ${this.constructor.name}`)
   }
 
-  protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean): Future<unknown> {
+  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier tasks. */
+  submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[]): Future<unknown> {
+    return this.schedule(fn, args, {}, false, pin)
+  }
+
+  /** @internal The pinned object is gone: its worker may be recycled again. */
+  unpin(pin: Pin): void {
+    const member = this.members.find((m) => m.pinned.delete(pin))
+    if (member?.jobs.size === 0) this.#idle(member)
+  }
+
+  protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin): Future<unknown> {
     if (this.#broken) throw this.brokenError(this.#broken.message, this.#broken.cause)
     if (this.#shutdown) throw new ExecutorShutdownError('cannot schedule new futures after shutdown')
     if (!this.hasRoom()) {
@@ -180,7 +191,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START)
     const site = this.#submitStacks ? submitSite() : noSite
     const interruptible = timeoutMs !== undefined || signal !== undefined
-    const job = new Job(this.#nextId++, future, spec, args, flags, transfer, site, timeoutMs, interruptible, this.slots, this.#retire)
+    const job = new Job(this.#nextId++, future, spec, args, flags, transfer, site, timeoutMs, interruptible, this.slots, this.#retire, pin)
     if (this.#live++ === 0) this.setRef(true)
     this.#queue.push(job)
     this.#kick()
@@ -218,11 +229,21 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         this.#head++
         continue
       }
-      const member = this.#pickMember(job)
+      if (job.pin?.lost) {
+        this.#head++
+        job.settle(false, job.pin.lost)
+        continue
+      }
+      // A pinned task goes to its worker however full that is: its order matters, not its balance.
+      const member = (job.pin?.member as M | undefined) ?? this.#pickMember(job)
       if (!member) break
       this.#head++
       job.slot = this.slots.take()
       member.assign(job)
+      if (job.pin && !job.pin.member) {
+        job.pin.member = member
+        member.pinned.add(job.pin)
+      }
     }
     if (this.#head === this.#queue.length) {
       this.#queue = []
@@ -337,6 +358,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   /** A worker with no jobs: recycle it if it has run its quota, or let it idle out. */
   #idle(member: M): void {
+    if (member.pinned.size > 0) return
     if (member.assigned >= this.#maxTasksPerWorker) return this.#retireMember(member)
     if (this.#idleTimeoutMs !== Infinity) {
       member.idleTimer = setTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs).unref()
@@ -363,12 +385,18 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (member.exited) return
     member.exited = true
     this.members = this.members.filter((m) => m !== member)
+    for (const pin of member.pinned) {
+      pin.lost = new WorkerLost(`${pin.name} is gone: the worker that held it ${describeExit(exit)}`, exit, { cause: cause ?? member.error })
+    }
     const unstarted: Job[] = []
     for (const job of member.jobs.values()) {
       if (terminating) member.slotsToFree.push(job.slot)
       else this.slots.release(job.slot)
       if (job.future.done()) continue
-      if (job.steal()) {
+      if (job.pin?.lost) {
+        job.steal()
+        job.settle(false, job.pin.lost)
+      } else if (job.steal()) {
         job.slot = -1
         unstarted.push(job)
       } else {

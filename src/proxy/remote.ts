@@ -1,0 +1,83 @@
+// remote(): an object made inside one worker of a pool, used through a proxy
+// whose method calls and property reads run there, in order. The worker side
+// is workers/remote-objects.ts; the pool keeps the object's tasks on its
+// worker (a Pin) and does not recycle that worker while the object lives.
+
+import type { Executor } from '../executors/executor.js'
+import { Pin } from '../executors/job.js'
+import { moduleUrl, taskRef, type AnyFn, type TaskRef } from '../executors/task.js'
+import { WorkerPool } from '../executors/worker-pool.js'
+import { LoopFuture } from '../loop/loop-future.js'
+import { wrapFuture } from '../loop/wrap-future.js'
+import { checkNoFunctions } from './check-args.js'
+
+/** What constructing (`new`) or calling (a factory, maybe async) an export gives. */
+export type Made<E> = E extends abstract new (...args: never[]) => infer I ? I : E extends (...args: never[]) => infer R ? Awaited<R> : never
+export type MakeArgs<E> = E extends abstract new (...args: infer A) => unknown ? A : E extends (...args: infer A) => unknown ? A : never
+
+/** T's methods return LoopFutures; its other properties are read by awaiting them. */
+export type Remote<T> = {
+  readonly [K in keyof T & string]: T[K] extends (...args: infer A) => infer R ? (...args: A) => LoopFuture<Awaited<R>> : PromiseLike<T[K]>
+} & AsyncDisposable
+
+const objectsModule = new URL('../../workers/remote-objects.js', import.meta.url)
+const [construct, call, read, dispose] = ['construct', 'call', 'read', 'dispose'].map((name) => taskRef<AnyFn>(objectsModule, name)) as [
+  TaskRef<AnyFn>, TaskRef<AnyFn>, TaskRef<AnyFn>, TaskRef<AnyFn>,
+]
+let nextId = 1
+
+/**
+ * `await remote<typeof import('./file.js').SyncFile>(pool, url, 'SyncFile', path)`
+ * makes the object in one worker (`new` for a class, a call for a factory;
+ * the type argument is that export's type) and resolves once it exists. Free
+ * it with `await using` or `[Symbol.asyncDispose]()`; if its worker dies,
+ * every call rejects naming it.
+ */
+export async function remote<E>(executor: Executor, module: string | URL, exportName: string, ...args: MakeArgs<E>): Promise<Remote<Made<E>>> {
+  if (!(executor instanceof WorkerPool)) throw new TypeError('remote() needs a ThreadPoolExecutor or a ProcessPoolExecutor: an object lives in one of their workers')
+  const id = nextId++
+  const name = `remote ${exportName} of ${module.toString()} (#${id})`
+  checkNoFunctions(args, name)
+  const pin = new Pin(name)
+  const run = (fn: TaskRef<AnyFn>, fnArgs: unknown[]): LoopFuture<unknown> => {
+    try {
+      return wrapFuture(executor.submitPinned(pin, fn, fnArgs))
+    } catch (error) {
+      const failed = new LoopFuture<unknown>()
+      failed.setException(new Error(`${name}: ${(error as Error).message}`, { cause: error }))
+      return failed
+    }
+  }
+  await run(construct, [id, moduleUrl(module), exportName, args])
+  let disposed: Promise<void> | undefined
+  const refuse = (what: string): LoopFuture<never> => {
+    const failed = new LoopFuture<never>()
+    failed.setException(new Error(`${name} was disposed: ${what} was not sent`))
+    return failed
+  }
+  const methods = new Map<string, unknown>()
+  return new Proxy({} as Remote<Made<E>>, {
+    get(_, key) {
+      if (key === Symbol.asyncDispose) {
+        return () => (disposed ??= Promise.resolve(run(dispose, [id])).then(() => executor.unpin(pin), () => executor.unpin(pin)))
+      }
+      // Not thenable itself, so `await remote(...)` gives the proxy.
+      if (typeof key !== 'string' || key === 'then') return undefined
+      let member = methods.get(key)
+      if (!member) {
+        // Called, it is a method call; awaited, a property read.
+        const method = (...callArgs: unknown[]): LoopFuture<unknown> => {
+          if (disposed) return refuse(`the call of ${key}()`)
+          checkNoFunctions(callArgs, `${name}.${key}`)
+          return run(call, [id, name, key, callArgs])
+        }
+        member = Object.assign(method, {
+          then: (onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown) =>
+            (disposed ? refuse(`the read of ${key}`) : run(read, [id, name, key])).then(onFulfilled, onRejected),
+        })
+        methods.set(key, member)
+      }
+      return member
+    },
+  })
+}
