@@ -33,3 +33,16 @@ export async function timedWithDelay(rounds: number, fn: () => Promise<unknown>)
   }
   return { ms: median(times), p99: median(delays) }
 }
+
+/** Runs `fn` `n` times, each in its own macrotask, as a server handling requests inline would. */
+export function eachInItsOwnTurn(n: number, fn: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    let left = n
+    const next = (): void => {
+      fn()
+      if (--left === 0) resolve()
+      else setImmediate(next)
+    }
+    setImmediate(next)
+  })
+}

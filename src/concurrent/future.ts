@@ -12,6 +12,7 @@
 import { inspect } from 'node:util'
 import { blockUntil, checkTimeout } from './blocking.js'
 import { CancelledError, InvalidStateError, TimeoutError } from './errors.js'
+import { outcomePromise, type Outcome } from './outcome.js'
 
 export type FutureState = 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED'
 
@@ -24,8 +25,6 @@ export interface Claim {
 
 /** Declared as a method type so Future<T> stays covariant (a Future<number> is a Future<unknown>). */
 export type DoneCallback<T> = { bivariant(future: Future<T>): void }['bivariant']
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
 let nextId = 1
 
@@ -113,13 +112,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    this.#promise ??= new Promise<T>((resolve, reject) => {
-      this.watch(() => {
-        const outcome = this.#outcomeOrCancelled()
-        if (outcome.ok) resolve(outcome.value)
-        else reject(outcome.error)
-      })
-    })
+    this.#promise ??= outcomePromise((done) => this.watch(done), () => this.#outcomeOrCancelled())
     return this.#promise.then(onFulfilled, onRejected)
   }
 

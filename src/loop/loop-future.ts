@@ -6,14 +6,13 @@
 //      └──────────cancel(msg)─────────► CANCELLED
 
 import { inspect } from 'node:util'
+import { outcomePromise, type Outcome } from '../concurrent/outcome.js'
 import { CancelledError, InvalidStateError } from './errors.js'
 
 export type LoopFutureState = 'PENDING' | 'CANCELLED' | 'FINISHED'
 
 /** Declared as a method type so LoopFuture<T> stays covariant. */
 export type LoopDoneCallback<T> = { bivariant(future: LoopFuture<T>): void }['bivariant']
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
 export class LoopFuture<T = unknown> implements PromiseLike<T> {
   #state: LoopFutureState = 'PENDING'
@@ -87,14 +86,7 @@ export class LoopFuture<T = unknown> implements PromiseLike<T> {
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    // Created on first use, so a failed future nobody awaits is not an unhandled rejection.
-    this.#promise ??= new Promise<T>((resolve, reject) => {
-      this.watch(() => {
-        const outcome = this.#outcomeOf('')
-        if (outcome.ok) resolve(outcome.value)
-        else reject(outcome.error)
-      })
-    })
+    this.#promise ??= outcomePromise((done) => this.watch(done), () => this.#outcomeOf(''))
     return this.#promise.then(onFulfilled, onRejected)
   }
 
