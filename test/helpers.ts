@@ -23,8 +23,17 @@ function track<E extends Executor>(executor: E): E {
 
 /** The tests every executor must pass run once per backend. */
 export const backends = [
-  { name: 'ThreadPoolExecutor', make: pool, Class: ThreadPoolExecutor },
-  { name: 'ProcessPoolExecutor', make: processPool, Class: ProcessPoolExecutor },
+  {
+    name: 'ThreadPoolExecutor', make: pool, Class: ThreadPoolExecutor,
+    recycleAfter: (n: number) => ({ maxTasksPerWorker: n }),
+    /** Options under which a worker that dies is replaced (the default for threads). */
+    replaceDead: {},
+  },
+  {
+    name: 'ProcessPoolExecutor', make: processPool, Class: ProcessPoolExecutor,
+    recycleAfter: (n: number) => ({ maxTasksPerChild: n }),
+    replaceDead: { onChildExit: 'replace' },
+  },
 ] as const
 
 afterEach(async () => {

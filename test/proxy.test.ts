@@ -56,7 +56,7 @@ describe.each(backends)('wrapSync on a $name', ({ make }) => {
   })
 })
 
-describe.each(backends)('remote objects on a $name', ({ make }) => {
+describe.each(backends)('remote objects on a $name', ({ make, recycleAfter, replaceDead }) => {
   it('live in one worker: calls run there in order, state persists, properties read by await', async () => {
     const ex = make({ maxWorkers: 2 })
     await using counter = await remote<Counter>(ex, fixtures, 'Counter', 10)
@@ -68,7 +68,7 @@ describe.each(backends)('remote objects on a $name', ({ make }) => {
   })
 
   it('keep their worker through maxTasks recycling, and a disposed one refuses calls without sending them', async () => {
-    const ex = make({ maxWorkers: 1, maxTasksPerWorker: 2, maxTasksPerChild: 2 } as never)
+    const ex = make({ maxWorkers: 1, ...recycleAfter(2) })
     const counter = await remote<Counter>(ex, fixtures, 'Counter')
     const where = await counter.location()
     for (let i = 1; i <= 5; i++) expect(await counter.add(1)).toBe(i)
@@ -79,7 +79,7 @@ describe.each(backends)('remote objects on a $name', ({ make }) => {
   })
 
   it('when their worker dies, every call rejects naming the object, never hangs', async () => {
-    const ex = make({ maxWorkers: 1, onChildExit: 'replace' } as never)
+    const ex = make({ maxWorkers: 1, ...replaceDead })
     const counter = await remote<Counter>(ex, fixtures, 'Counter')
     const dying = counter.exit()
     const after = counter.add(1)
