@@ -87,13 +87,15 @@ function receive(id: number, message: ToChild): void {
 
 /** Sends on every held task but one while the child is busy, claiming each; reports those cancelled meanwhile. */
 function pump(id: number, state: Child): void {
+  const { held } = state
   const tasks: unknown[] = []
   const skipped: unknown[] = []
-  while (state.held.length > 0 && (state.running + tasks.length / 5 === 0 || state.held.length > 5)) {
-    const task = state.held.splice(0, 5)
-    if (Atomics.compareExchange(slots, task[1] as number, PENDING, RUNNING) === PENDING) tasks.push(...task)
-    else skipped.push(task[0], SKIPPED, undefined)
+  let i = 0
+  for (; i < held.length && (state.running + tasks.length === 0 || held.length - i > 5); i += 5) {
+    if (Atomics.compareExchange(slots, held[i + 1] as number, PENDING, RUNNING) === PENDING) tasks.push(...held.slice(i, i + 5))
+    else skipped.push(held[i], SKIPPED, undefined)
   }
+  held.splice(0, i)
   if (skipped.length > 0) post({ from: id, message: { results: skipped, busyMs: 0 } })
   if (tasks.length === 0) return
   const defs = state.defs.splice(0)

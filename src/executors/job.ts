@@ -38,7 +38,7 @@ export class TaskSlots {
  * remote object. The first task binds it to the worker that runs it.
  */
 export class Pin {
-  /** The worker's index once bound (PoolMember, typed loosely to keep this file free of it). */
+  /** The worker it is bound to (a PoolMember, typed loosely to keep this file free of it). */
   member: { pinned: Set<Pin> } | undefined
   /** Set once the worker is gone: every later task fails with it. */
   lost: Error | undefined

@@ -30,6 +30,8 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   readonly #prefix: string
   readonly #resourceLimits: ResourceLimits | undefined
   readonly #byId = new Map<number, ThreadMember>()
+  /** Workers the watch thread saw end, whose 'exit' event has not run yet. */
+  readonly #closed = new Set<number>()
   #nextId = 0
   #watch: { thread: Worker; port: MessagePort } | undefined
   protected override readonly initFailedMessage = 'A thread initializer failed, the thread pool is not usable anymore'
@@ -72,6 +74,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     port1.on('message', (message: FromWorker) => this.receive(member, message))
     thread.on('exit', (code) => {
       this.#byId.delete(id)
+      this.#closed.delete(id)
       this.#drainMember(member)
       this.lost(member, { exitCode: code }, undefined)
       this.released(member)
@@ -84,9 +87,10 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     const { port1, port2 } = new MessageChannel()
     const workerData: ThreadWatchData = { port: port2, doorbell: doorbellBuffer }
     const thread = new Worker(watchEntry, { name: `${this.#prefix}_watch`, workerData, transferList: [port2] })
-    // It serves blocked waits only, so it never keeps the process alive, and its
-    // messages are read only by drainMessages(): when the event loop runs, the
-    // workers' own 'exit' events say more (the exit code).
+    // It serves blocked waits only, so it never keeps the process alive. What
+    // it reports is acted on only by drainMessages(): when the event loop runs,
+    // the workers' own 'exit' events say more (the exit code).
+    port1.on('message', this.#noteClosed)
     thread.unref()
     port1.unref()
     this.#watch = { thread, port: port1 }
@@ -97,11 +101,18 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     for (const member of [...this.members]) this.#drainMember(member)
     const watch = this.#watch?.port
     if (!watch) return
-    for (let m = receiveMessageOnPort(watch); m; m = receiveMessageOnPort(watch)) {
-      const member = this.#byId.get((m.message as FromWatch).closed)
+    for (let m = receiveMessageOnPort(watch); m; m = receiveMessageOnPort(watch)) this.#noteClosed(m.message as FromWatch)
+    for (const id of this.#closed) {
+      this.#closed.delete(id)
       // The thread is gone; its 'exit' event will free its slots once the event loop runs.
-      if (member) this.lost(member, { vanished: true }, member.error, true)
+      const member = this.#byId.get(id)!
+      this.lost(member, { vanished: true }, member.error, true)
     }
+  }
+
+  /** Remembers a worker seen ending, unless its 'exit' event already ran (then there is nothing to do). */
+  readonly #noteClosed = ({ closed }: FromWatch): void => {
+    if (this.#byId.has(closed)) this.#closed.add(closed)
   }
 
   #drainMember(member: ThreadMember): void {

@@ -25,24 +25,28 @@ export async function wait<A extends PromiseLike<unknown>>(
   const futures = futuresOf(awaitables, 'wait')
   if (futures.size === 0) throw new RangeError('wait() needs at least one awaitable: the set of futures is empty')
   const timeout = checkTimeout(options.timeout)
-  const finished = (): boolean => {
-    const done = [...futures.values()].filter((f) => f.done())
-    if (returnWhen === FIRST_COMPLETED) return done.length > 0
-    if (returnWhen === FIRST_EXCEPTION && done.some((f) => !f.cancelled() && f.exception() !== undefined)) return true
-    return done.length === futures.size
-  }
-  if (!finished()) {
-    await new Promise<void>((resolve) => {
-      const timer = timeout === Infinity ? undefined : setTimeout(resolve, timeout)
-      for (const future of futures.values()) {
-        future.watch(() => {
-          if (!finished()) return
-          clearTimeout(timer)
-          resolve()
-        })
-      }
-    })
-  }
+  await new Promise<void>((resolve) => {
+    let done = 0
+    let sawException = false
+    let finished = false
+    let timer: NodeJS.Timeout | undefined
+    const check = (): void => {
+      if (finished) return
+      if (done < futures.size && !(returnWhen === FIRST_COMPLETED && done > 0) && !(returnWhen === FIRST_EXCEPTION && sawException)) return
+      finished = true
+      clearTimeout(timer)
+      resolve()
+    }
+    // A watcher runs at once for a future already done, so this counts those too.
+    for (const future of futures.values()) {
+      future.watch(() => {
+        done++
+        sawException ||= !future.cancelled() && future.exception() !== undefined
+        check()
+      })
+    }
+    if (!finished && timeout !== Infinity) timer = setTimeout(resolve, timeout)
+  })
   const result: DoneAndPending<A> = { done: new Set(), pending: new Set() }
   for (const [awaitable, future] of futures) (future.done() ? result.done : result.pending).add(awaitable)
   return result
