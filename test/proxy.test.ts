@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { remote, WorkerLost, wrapSync } from 'concurrent-futures'
 import { LoopFuture } from 'concurrent-futures/loop'
-import { backends, processPool } from './helpers.js'
+import { backends, processPool, tasks } from './helpers.js'
 
 const fixtures = new URL('./fixtures/tasks.ts', import.meta.url)
 type Counter = typeof import('./fixtures/tasks.js').Counter
@@ -67,12 +67,14 @@ describe.each(backends)('remote objects on a $name', ({ make, recycleAfter, repl
     for (let i = 0; i < 5; i++) expect(await counter.location()).toBe(where)
   })
 
-  it('keep their worker through maxTasks recycling, and a disposed one refuses calls without sending them', async () => {
+  it('keep their worker through maxTasks recycling, which still takes other work, and a disposed one refuses calls without sending them', async () => {
     const ex = make({ maxWorkers: 1, ...recycleAfter(2) })
     const counter = await remote<Counter>(ex, fixtures, 'Counter')
     const where = await counter.location()
     for (let i = 1; i <= 5; i++) expect(await counter.add(1)).toBe(i)
     expect(await counter.location()).toBe(where)
+    // Past its quota, the worker holding the object still runs other work.
+    expect(ex.submit(tasks.whereAmI).result(10_000)).toBe(where)
     await counter[Symbol.asyncDispose]()
     await expect(counter.add(1)).rejects.toThrow(/remote Counter of .*tasks\.ts \(#\d+\) was disposed: the call of add\(\) was not sent/)
     await expect(counter.count).rejects.toThrow(/was disposed/)
@@ -88,9 +90,17 @@ describe.each(backends)('remote objects on a $name', ({ make, recycleAfter, repl
     await expect(counter.add(1)).rejects.toThrow(/is gone/)
   })
 
+  it('one that fails to be made does not hold its worker back from recycling', async () => {
+    const ex = make({ maxWorkers: 1, ...recycleAfter(1) })
+    await expect(remote<Counter>(ex, fixtures, 'nothing')).rejects.toThrow(/has no export 'nothing'/)
+    const first = ex.submit(tasks.whereAmI).result(10_000)
+    expect(ex.submit(tasks.whereAmI).result(10_000)).not.toBe(first)
+  })
+
   it('a factory function makes one too; an export that is neither class nor function rejects remote() itself', async () => {
     await expect(remote<Counter>(make(), fixtures, 'add')).resolves.toBeDefined() // add(undefined, undefined) is the object
-    await expect(remote<Counter>(make(), fixtures, 'nothing')).rejects.toThrow(/not a class or function/)
+    await expect(remote<Counter>(make(), fixtures, 'notAFunction')).rejects.toThrow(/export 'notAFunction' of .* is a number, not a function/)
+    await expect(remote<Counter>(make(), fixtures, 'nothing')).rejects.toThrow(/has no export 'nothing'/)
   })
 })
 

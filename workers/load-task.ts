@@ -25,7 +25,7 @@ async function importExport(module: string, exportName: string): Promise<Fn> {
   return fn as Fn
 }
 
-export async function importModule(module: string): Promise<Record<string, unknown>> {
+async function importModule(module: string): Promise<Record<string, unknown>> {
   if (/\.[cm]?tsx?$/.test(module)) await registerTsx()
   return import(module)
 }

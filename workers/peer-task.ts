@@ -1,14 +1,15 @@
-// The task function handed to other pools by `bench --compare`: it runs the
-// same module export our workers would, so only the pools differ.
+// The task function handed to other pools by `bench --compare`: it loads the
+// same module export our workers would, the same way, so only the pools differ.
 
-type Fn = (...args: unknown[]) => unknown
+import { loadTask } from './load-task.js'
+
 export interface PeerTask { module: string; exportName: string; args: unknown[] }
 
-const loaded = new Map<string, Fn>()
+const loaded = new Map<string, ReturnType<typeof loadTask>>()
 
 export default async function runPeerTask({ module, exportName, args }: PeerTask): Promise<unknown> {
   const key = `${module}#${exportName}`
-  let fn = loaded.get(key)
-  if (!fn) loaded.set(key, (fn = ((await import(module)) as Record<string, Fn>)[exportName]!))
-  return fn(...args)
+  let load = loaded.get(key)
+  if (!load) loaded.set(key, (load = loadTask({ module, exportName })))
+  return (await load)(...args)
 }

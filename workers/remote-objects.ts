@@ -2,7 +2,7 @@
 // living in this worker, and the tasks that make, use and free them. The pool
 // runs every task of one object on this worker, in order.
 
-import { importModule } from './load-task.js'
+import { loadTask } from './load-task.js'
 
 const objects = new Map<number, Record<PropertyKey, unknown>>()
 
@@ -14,11 +14,9 @@ function object(id: number, name: string): Record<PropertyKey, unknown> {
 
 /** Makes the object: `new Export(...args)` for a class, `await Export(...args)` for a factory. */
 export async function construct(id: number, module: string, exportName: string, args: unknown[]): Promise<void> {
-  const namespace = await importModule(module)
-  const made = namespace[exportName]
-  if (typeof made !== 'function') throw new TypeError(`export '${exportName}' of ${module} is a ${typeof made}, not a class or function`)
+  const made = await loadTask({ module, exportName }) // a class is a function too
   const isClass = /^class[\s{]/.test(Function.prototype.toString.call(made))
-  const instance = isClass ? Reflect.construct(made, args) : await (made as (...a: unknown[]) => unknown)(...args)
+  const instance = isClass ? Reflect.construct(made, args) : await made(...args)
   objects.set(id, instance as Record<PropertyKey, unknown>)
 }
 

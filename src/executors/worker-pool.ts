@@ -260,7 +260,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const alone = this.interruptAlone && job.interruptible
     let best: M | undefined
     for (const member of this.members) {
-      if (member.retiring || member.jobs.size >= member.window || member.assigned >= this.#maxTasksPerWorker) continue
+      // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
+      const spent = member.assigned >= this.#maxTasksPerWorker && member.pinned.size === 0
+      if (member.retiring || member.jobs.size >= member.window || spent) continue
       if (this.interruptAlone && (alone ? member.jobs.size > 0 : [...member.jobs.values()].some((j) => j.interruptible))) continue
       if (!best || member.jobs.size < best.jobs.size) best = member
     }

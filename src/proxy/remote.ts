@@ -43,24 +43,22 @@ export async function remote<E>(executor: Executor, module: string | URL, export
     try {
       return wrapFuture(executor.submitPinned(pin, fn, fnArgs))
     } catch (error) {
-      const failed = new LoopFuture<unknown>()
-      failed.setException(new Error(`${name}: ${(error as Error).message}`, { cause: error }))
-      return failed
+      return failed(new Error(`${name}: ${(error as Error).message}`, { cause: error }))
     }
   }
-  await run(construct, [id, moduleUrl(module), exportName, args])
-  let disposed: Promise<void> | undefined
-  const refuse = (what: string): LoopFuture<never> => {
-    const failed = new LoopFuture<never>()
-    failed.setException(new Error(`${name} was disposed: ${what} was not sent`))
-    return failed
+  try {
+    await run(construct, [id, moduleUrl(module), exportName, args])
+  } catch (error) {
+    executor.unpin(pin)
+    throw error
   }
+  let disposed: Promise<void> | undefined
+  const free = (): Promise<void> => (disposed ??= Promise.resolve(run(dispose, [id])).then(() => executor.unpin(pin), () => executor.unpin(pin)))
+  const refuse = (what: string): LoopFuture<never> => failed(new Error(`${name} was disposed: ${what} was not sent`))
   const methods = new Map<string, unknown>()
-  return new Proxy({} as Remote<Made<E>>, {
+  const proxy = new Proxy({} as Remote<Made<E>>, {
     get(_, key) {
-      if (key === Symbol.asyncDispose) {
-        return () => (disposed ??= Promise.resolve(run(dispose, [id])).then(() => executor.unpin(pin), () => executor.unpin(pin)))
-      }
+      if (key === Symbol.asyncDispose) return free
       // Not thenable itself, so `await remote(...)` gives the proxy.
       if (typeof key !== 'string' || key === 'then') return undefined
       let member = methods.get(key)
@@ -80,4 +78,15 @@ export async function remote<E>(executor: Executor, module: string | URL, export
       return member
     },
   })
+  // Forgotten without being disposed: free it anyway, so its worker can be recycled again.
+  forgotten.register(proxy, free, proxy)
+  return proxy
+}
+
+const forgotten = new FinalizationRegistry<() => Promise<void>>((free) => void free())
+
+function failed(error: Error): LoopFuture<never> {
+  const future = new LoopFuture<never>()
+  future.setException(error)
+  return future
 }
