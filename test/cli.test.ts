@@ -1,18 +1,21 @@
-import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { until } from './helpers.js'
 
 const main = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
 const fixture = fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url))
 const quick = ['--workers', '1,2', '--tasks', '12', '--rounds', '1', '--warmup', '2']
 
+const mark = `cli-test-${process.pid}`
+
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main, ...args], { timeout: 60_000 })
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main, ...args], { timeout: 60_000, env: { ...process.env, CF_CLI_TEST: mark } })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string }
@@ -20,9 +23,15 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
-/** Pool children alive on this machine. */
-function childProcesses(): string[] {
-  return execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('process-child.js'))
+/** Every process started by this file's CLI runs (they inherit its environment), still alive. */
+function leftovers(): number[] {
+  return readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`CF_CLI_TEST=${mark}`)
+    } catch {
+      return false // gone meanwhile, or not ours to read
+    }
+  })
 }
 
 /** Every opened tag is closed, in order: enough to know the SVG parses. */
@@ -88,13 +97,12 @@ describe('concurrent-futures bench', () => {
     [['bench', '--frobnicate'], /unknown option --frobnicate/],
     [['serve'], /unknown command 'serve'/],
   ])('%j: one line, exit code 2, no stack, no leftover children', async (args, message) => {
-    const before = childProcesses().length
     const { code, stdout, stderr } = await cli(...args)
     expect(code).toBe(2)
     expect(stdout).toBe('')
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toMatch(message)
     expect(stderr).not.toMatch(/\n\s+at /)
-    expect(childProcesses().length).toBeLessThanOrEqual(before)
+    await until(() => leftovers().length === 0)
   })
 })

@@ -6,7 +6,7 @@ import { ExecutorShutdownError, taskRef, TimeoutError, type Future, type TaskRef
 import { backends, tasks } from './helpers.js'
 
 // Part C of the spec, and what every executor promises beyond it, run against each backend.
-describe.each(backends)('$name', ({ make, Class }) => {
+describe.each(backends)('$name', ({ make, Class, recycleAfter }) => {
   describe('submit', () => {
     it('runs a module task and an inline function (B34)', async () => {
       const ex = make()
@@ -151,6 +151,17 @@ describe.each(backends)('$name', ({ make, Class }) => {
       expect(failing.next().value).toBe(1)
       expect(failing.next().value).toBe(2)
       expect(() => failing.next()).toThrow('four')
+    })
+  })
+
+  describe('recycling', () => {
+    it('replaces a worker after its quota of tasks without failing any, even inside blocking waits (B79)', () => {
+      const ex = make({ maxWorkers: 1, ...recycleAfter(3) })
+      const where = Array.from({ length: 7 }, () => ex.submit(tasks.whereAmI).result(10_000))
+      expect(new Set(where.slice(0, 3)).size).toBe(1)
+      expect(new Set(where.slice(3, 6)).size).toBe(1)
+      expect(where[3]).not.toBe(where[0])
+      expect(where[6]).not.toBe(where[3])
     })
   })
 

@@ -161,8 +161,6 @@ describe('wrapFuture', () => {
     expect(await running).toBe(50)
     expect(wrapped.cancelled()).toBe(true)
     const done = finished(3)
-    const late = new LoopFuture<number>()
-    late.cancel()
     expect(wrapFuture(done).cancel()).toBe(false)
     expect(done.result()).toBe(3)
   })
@@ -255,7 +253,9 @@ describe('the default executor', () => {
     expect(() => setDefaultExecutor(new concurrent.Future() as never)).toThrow('executor must be ThreadPoolExecutor instance')
     class Custom extends concurrent.ThreadPoolExecutor {}
     const custom = new Custom({ maxWorkers: 1, threadNamePrefix: 'custom' })
-    setDefaultExecutor(custom)
+    const lazy = setDefaultExecutor(custom) // custom is shut down by the next test, with shutdownDefaultExecutor()
+    expect(lazy).toBeInstanceOf(concurrent.ThreadPoolExecutor)
+    await lazy!.shutdown()
     expect((await toThread(tasks.thread)).name).toBe('custom_0')
     await expect(toThread(tasks.fail, 'thrown in a thread')).rejects.toThrow('thrown in a thread') // B134
   })

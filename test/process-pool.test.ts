@@ -118,15 +118,6 @@ describe('children', () => {
     expect(sequential.size).toBe(1)
   })
 
-  it('are replaced after maxTasksPerChild tasks without failing anything (B79)', () => {
-    const ex = processPool({ maxWorkers: 1, maxTasksPerChild: 3 })
-    const pids = Array.from({ length: 7 }, () => ex.submit(tasks.pid).result(10_000))
-    expect(new Set(pids.slice(0, 3)).size).toBe(1)
-    expect(new Set(pids.slice(3, 6)).size).toBe(1)
-    expect(pids[3]).not.toBe(pids[0])
-    expect(pids[6]).not.toBe(pids[3])
-  })
-
   it('recycling during shutdown still yields every result (B82)', async () => {
     const ex = processPool({ maxWorkers: 3, maxTasksPerChild: 1 })
     const futures = Array.from({ length: 6 }, (_, i) => ex.submit(tasks.identity, i))

@@ -64,15 +64,6 @@ describe('workers', () => {
     expect(() => ex.submit(tasks.add, 1, 1)).toThrow(BrokenThreadPool)
   })
 
-  it('recycles a worker after maxTasksPerWorker tasks, even inside blocking waits', () => {
-    const ex = pool({ maxWorkers: 1, maxTasksPerWorker: 3 })
-    const ids = Array.from({ length: 7 }, () => ex.submit(tasks.thread).result(10_000).threadId)
-    expect(new Set(ids.slice(0, 3)).size).toBe(1)
-    expect(new Set(ids.slice(3, 6)).size).toBe(1)
-    expect(ids[3]).not.toBe(ids[0])
-    expect(ids[6]).not.toBe(ids[3])
-  })
-
   it('stops idle workers after idleTimeoutMs', async () => {
     const ex = pool({ maxWorkers: 1, idleTimeoutMs: 20 })
     const first = ex.submit(tasks.thread).result().threadId

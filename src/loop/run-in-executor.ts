@@ -44,10 +44,16 @@ export function toThread<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): Loop
   return runInExecutor(null, fn, ...args)
 }
 
-/** Makes `executor` the default for runInExecutor(null, ...) and toThread(); the previous one is not shut down. */
-export function setDefaultExecutor(executor: ThreadPoolExecutor): void {
+/**
+ * Makes `executor` the default for runInExecutor(null, ...) and toThread().
+ * Returns the one it replaces, if any, which it does not shut down: that is
+ * the caller's to do, even for the default started lazily.
+ */
+export function setDefaultExecutor(executor: ThreadPoolExecutor): ThreadPoolExecutor | undefined {
   if (!(executor instanceof ThreadPoolExecutor)) throw new TypeError(`executor must be ThreadPoolExecutor instance, got ${inspect(executor, { depth: 0 })}`)
+  const previous = defaultExecutor
   defaultExecutor = executor
+  return previous
 }
 
 /**
