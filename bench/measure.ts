@@ -1,22 +1,10 @@
 // Timing helpers: medians of rounds, after a warm-up.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { median } from '../src/cli/timing.js'
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
+export { timed } from '../src/cli/timing.js'
 
-/** Runs `fn` `rounds` times and returns the median duration in ms. */
-export async function timed(rounds: number, fn: () => unknown): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < rounds; i++) {
-    const start = performance.now()
-    await fn()
-    times.push(performance.now() - start)
-  }
-  return median(times)
-}
 
 /** Median duration (ms) and median event-loop delay p99 (ms) of `rounds` runs of `fn`. */
 export async function timedWithDelay(rounds: number, fn: () => Promise<unknown>): Promise<{ ms: number; p99: number }> {

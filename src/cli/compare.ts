@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { BenchOptions } from './args.js'
 import { makeExecutor } from './sweep.js'
+import { timed } from './timing.js'
 
 export interface CompareRow { name: string; throughput: number | undefined; note?: string }
 
@@ -61,14 +62,8 @@ export async function compare(options: BenchOptions, workers: number): Promise<C
     }
     try {
       await runner.run(options.warmup >= 0 ? options.warmup : 2 * workers)
-      const times: number[] = []
-      for (let round = 0; round < options.rounds; round++) {
-        const start = performance.now()
-        await runner.run(options.tasks)
-        times.push(performance.now() - start)
-      }
-      times.sort((a, b) => a - b)
-      rows.push({ name, throughput: options.tasks / (times[Math.floor(times.length / 2)]! / 1000) })
+      const ms = await timed(options.rounds, () => runner.run(options.tasks))
+      rows.push({ name, throughput: options.tasks / (ms / 1000) })
     } finally {
       await runner.close()
     }

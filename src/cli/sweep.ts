@@ -9,6 +9,7 @@ import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import type { Executor } from '../executors/executor.js'
 import type { Future } from '../concurrent/future.js'
 import type { BenchOptions, ExecutorKind } from './args.js'
+import { timed } from './timing.js'
 
 export interface Point {
   executor: ExecutorKind
@@ -78,23 +79,18 @@ async function measure(kind: ExecutorKind, workers: number, options: BenchOption
   }
   await run(options.warmup >= 0 ? options.warmup : 2 * workers)
   const latencies: number[] = []
-  const times: number[] = []
   const delay = monitorEventLoopDelay({ resolution: 1 })
   const memory = peakMemory()
   const cpuBefore = cpuTimes()
   delay.enable()
-  for (let round = 0; round < options.rounds; round++) {
-    const start = performance.now()
-    await run(options.tasks, latencies)
-    times.push(performance.now() - start)
-  }
+  const roundMs = await timed(options.rounds, () => run(options.tasks, latencies))
   delay.disable()
   const cpuAfter = cpuTimes()
   latencies.sort((a, b) => a - b)
   return {
     executor: kind,
     workers,
-    throughput: options.tasks / (median(times) / 1000),
+    throughput: options.tasks / (roundMs / 1000),
     speedup: 1,
     efficiency: 1,
     latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99) },
@@ -102,11 +98,6 @@ async function measure(kind: ExecutorKind, workers: number, options: BenchOption
     cpuUtilisation: 1 - (cpuAfter.idle - cpuBefore.idle) / Math.max(1, cpuAfter.total - cpuBefore.total),
     peakRssMiB: memory.stop() / 2 ** 20,
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -123,14 +114,14 @@ function cpuTimes(): { idle: number; total: number } {
   return { idle, total }
 }
 
-/** Samples this process's RSS plus its children's (Linux /proc) every 20 ms; stop() gives the peak in bytes. */
+/** Samples this process's RSS plus its children's (Linux /proc) every 100 ms, lightly, since it runs on the measured loop; stop() gives the peak in bytes. */
 function peakMemory(): { stop: () => number } {
   let peak = 0
   const sample = (): void => {
     peak = Math.max(peak, process.memoryUsage.rss() + childrenRss())
   }
   sample()
-  const timer = setInterval(sample, 20)
+  const timer = setInterval(sample, 100)
   return {
     stop: () => {
       clearInterval(timer)
