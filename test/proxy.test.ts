@@ -104,6 +104,14 @@ describe.each(backends)('remote objects on a $name', ({ make, recycleAfter, repl
   })
 })
 
+describe('a remote object dropped without being disposed', () => {
+  it('releases its worker once collected', async () => {
+    const script = fileURLToPath(new URL('./fixtures/forgotten-remote.ts', import.meta.url))
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', script], { timeout: 30_000 })
+    expect(stdout.trim()).toBe('released')
+  })
+})
+
 describe('the file-object case and a stateful native library', () => {
   it('a file opened, written, read and closed inside a child process, each an awaited call', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'cf-')), 'notes.txt')
