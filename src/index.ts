@@ -8,6 +8,7 @@ export {
   FuturesError,
   InvalidStateError,
   QueueFullError,
+  QueueUnavailable,
   TimeoutError,
   WorkerLost,
   type WorkerExit,

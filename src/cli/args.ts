@@ -111,7 +111,7 @@ function parseJsonArgs(text: string): unknown[] {
   return Array.isArray(parsed) ? parsed : [parsed]
 }
 
-function parseCount(text: string, flag: string, min: number): number {
+export function parseCount(text: string, flag: string, min: number): number {
   const n = Number(text)
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} takes whole numbers >= ${min}, got ${text}`)
   return n

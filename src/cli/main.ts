@@ -3,8 +3,11 @@
 // function on this machine. Reads the command line (args.ts), sweeps the pool
 // sizes (sweep.ts), prints a table, JSON or CSV (report.ts), draws a chart
 // (chart.ts), and runs other pools on the same work (compare.ts).
+//
+// `concurrent-futures worker`: serves a QueueExecutor's queue (worker.ts).
 
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
@@ -14,18 +17,31 @@ import { compare, compareTable } from './compare.js'
 import { progressBar } from './progress.js'
 import { toCsv, toJson, toTable } from './report.js'
 import { sweep, TaskFailed } from './sweep.js'
+import { parseWorkerArgs, WORKER_USAGE } from './worker-args.js'
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'bench', ...rest] = argv
   if (command === '--help' || command === '-h' || rest.includes('--help')) {
-    console.log(USAGE)
+    console.log(command === 'worker' ? WORKER_USAGE : `${USAGE}\n\n${WORKER_USAGE}`)
     return 0
   }
-  if (command !== 'bench') throw new UsageError(`unknown command '${command}': the command is bench (see --help)`)
+  if (command === 'worker') {
+    const options = parseWorkerArgs(rest, process.env)
+    if (isTypeScript(String(options.tasks)) && !underTsx()) return rerunUnderTsx(argv)
+    // Loaded only here: bullmq and ioredis are needed by the worker command alone.
+    const { runWorker } = await import('./worker.js')
+    await runWorker(options)
+    return 0
+  }
+  if (command !== 'bench') throw new UsageError(`unknown command '${command}': the commands are bench and worker (see --help)`)
   const options = parseBenchArgs(rest)
-  if (/\.[cm]?tsx?$/.test(new URL(options.workload.module).pathname) && !underTsx()) return rerunUnderTsx(argv)
+  if (isTypeScript(options.workload.module) && !underTsx()) return rerunUnderTsx(argv)
   await bench(options)
   return 0
+}
+
+function isTypeScript(module: string): boolean {
+  return /\.[cm]?tsx?$/.test(new URL(module, 'file:///').pathname)
 }
 
 async function bench(options: BenchOptions): Promise<void> {
@@ -50,14 +66,18 @@ function underTsx(): boolean {
   return process.execArgv.some((arg) => arg === 'tsx' || /[\\/]tsx[\\/]/.test(arg)) || Boolean((process.features as { typescript?: unknown }).typescript)
 }
 
-/** A TypeScript task module: run again under tsx, which the workers then inherit. */
-function rerunUnderTsx(argv: string[]): number {
+/** A TypeScript task module: run again under tsx, which the workers then inherit; signals pass on to the rerun. */
+async function rerunUnderTsx(argv: string[]): Promise<number> {
   try {
     createRequire(`${process.cwd()}/`).resolve('tsx')
   } catch {
     throw new UsageError('a TypeScript task module needs tsx (npm install --save-dev tsx), or pass the compiled .js module')
   }
-  const { status } = spawnSync(process.execPath, ['--import', 'tsx', process.argv[1]!, ...argv], { stdio: 'inherit' })
+  const child = spawn(process.execPath, ['--import', 'tsx', process.argv[1]!, ...argv], { stdio: 'inherit' })
+  const forward = (signal: NodeJS.Signals): void => void child.kill(signal)
+  process.on('SIGTERM', forward).on('SIGINT', forward)
+  const [status] = (await once(child, 'exit')) as [number | null]
+  process.off('SIGTERM', forward).off('SIGINT', forward)
   return status ?? 1
 }
 
@@ -65,6 +85,6 @@ try {
   process.exitCode = await main(process.argv.slice(2))
 } catch (error) {
   if (!(error instanceof UsageError || error instanceof TaskFailed)) throw error
-  console.error(`concurrent-futures bench: ${error.message}`)
+  console.error(`concurrent-futures ${process.argv[2] === 'worker' ? 'worker' : 'bench'}: ${error.message}`)
   process.exitCode = 2
 }

@@ -74,3 +74,8 @@ export function describeExit({ exitCode, signal, vanished }: WorkerExit): string
   if (vanished) return 'ended abruptly (out of memory, or killed)'
   return exitCode === undefined ? 'was stopped by the pool' : `exited with code ${exitCode}`
 }
+
+/** A QueueExecutor cannot reach Redis: the task was not queued. */
+export class QueueUnavailable extends FuturesError {
+  override name = 'QueueUnavailable'
+}

@@ -26,7 +26,6 @@
 //     ▼
 //   receive: settle each Future, refill the worker's window
 
-import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent/blocking.js'
 import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
@@ -36,6 +35,7 @@ import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protoc
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, TaskSlots, type Pin } from './job.js'
 import { positiveInteger } from './options.js'
+import { callerFrames, noSite, submitSite } from './submit-site.js'
 import type { PoolMember } from './pool-member.js'
 import { isTaskRef, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
 
@@ -455,22 +455,4 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected setRef(ref: boolean): void {
     for (const member of this.members) member.setRef(ref)
   }
-}
-
-const ownFrames = fileURLToPath(new URL('../', import.meta.url))
-
-/**
- * Captures where submit() was called, so a task's error can show it. V8
- * formats the frames only if `.stack` is read, which callerFrames() does when
- * the task fails.
- */
-const noSite = {}
-function submitSite(): { stack?: string } {
-  const site = {}
-  Error.captureStackTrace(site)
-  return site
-}
-
-function callerFrames(site: { stack?: string }): string | undefined {
-  return site.stack?.split('\n').filter((line) => !line.includes(ownFrames)).join('\n')
 }

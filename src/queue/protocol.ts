@@ -1,0 +1,95 @@
+// What travels between a QueueExecutor, its relay thread and the workers
+// that serve the queue. Jobs carry a task name and JSON data, never code.
+
+import type { MessagePort } from 'node:worker_threads'
+
+/** The data of a BullMQ job. */
+export interface JobData {
+  /** The task's arguments; for a chunk (map with a chunksize), a list of argument lists. */
+  args: unknown[]
+  chunk?: true
+  /** Interrupt the task once it has run this long. */
+  timeoutMs?: number
+  /** Set when the submitter interrupted the job: a worker that picks it up later refuses it. */
+  interrupt?: string
+}
+
+/** A job's return value: wrapped, so `undefined` survives JSON. */
+export interface JobResult {
+  v?: unknown
+}
+
+/** The custom queue event that asks the worker running a job to interrupt it. */
+export const INTERRUPT_EVENT = 'cf:interrupt'
+
+/** BullMQ's failedReason for a job whose worker stopped renewing its lock too often. */
+export const STALLED_REASON = 'job stalled more than allowable limit'
+
+export type Backoff = number | { type: 'fixed' | 'exponential'; delay: number; jitter?: number }
+/** How long BullMQ keeps a finished job: true (remove at once), a count, or an age in seconds and/or a count. */
+export type KeepJobs = boolean | number | { age?: number; count?: number }
+
+export interface JobOptions {
+  attempts?: number
+  backoff?: Backoff
+  removeOnComplete?: KeepJobs
+  removeOnFail?: KeepJobs
+}
+
+/** Redis connection options (ioredis'), or a redis:// URL. */
+export type Connection = string | { host?: string; port?: number; username?: string; password?: string; db?: number; tls?: object; [option: string]: unknown }
+
+export interface RelayData {
+  port: MessagePort
+  doorbell: SharedArrayBuffer
+  /** Int32 words: see STATUS, TICKET, ANSWER. */
+  shared: SharedArrayBuffer
+  connection: Connection
+  queue: string
+  prefix: string | undefined
+  globalConcurrency: number | undefined
+  reconcileMs: number
+}
+
+/** shared[STATUS]: the relay's Redis connection. */
+export const STATUS = 0
+export const CONNECTING = 0
+export const UP = 1
+export const DOWN = 2
+/** shared[TICKET] is the last cancel request answered, shared[ANSWER] its answer (1: removed). */
+export const TICKET = 1
+export const ANSWER = 2
+export const SHARED_WORDS = 3
+
+export interface NewJob {
+  id: string
+  name: string
+  data: JobData
+  opts: JobOptions
+}
+
+export type ToRelay =
+  | { add: NewJob[] }
+  | { cancel: string; ticket: number }
+  | { interrupt: string; reason: string }
+  | { remove: string[] }
+  | { close: true }
+
+export interface RemoteError {
+  name: string
+  message: string
+  stack: string | undefined
+}
+
+/** One change of a job, as the relay saw it. */
+export type JobEvent =
+  | { id: string; event: 'active' }
+  | { id: string; event: 'completed'; result: JobResult | null }
+  | { id: string; event: 'failed'; error: RemoteError }
+  | { id: string; event: 'removed' }
+  /** The job never reached Redis. */
+  | { id: string; event: 'unqueued'; reason: string }
+
+export interface FromRelay {
+  events: JobEvent[]
+}

@@ -1,0 +1,144 @@
+// The worker side of a QueueExecutor: serves a queue with the functions one
+// module exports, by name. `concurrent-futures worker` runs this.
+//
+// Each job runs on a local thread or process pool, so this event loop stays
+// free to renew the jobs' locks, and a task interrupted by its submitter or
+// its timeout can really be stopped.
+
+import { QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { EventEmitter } from 'node:events'
+import { availableParallelism } from 'node:os'
+import { inspect } from 'node:util'
+import { TimeoutError } from '../concurrent/errors.js'
+import type { Executor } from '../executors/executor.js'
+import { positiveInteger } from '../executors/options.js'
+import { ProcessPoolExecutor } from '../executors/process-pool.js'
+import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.js'
+import { ThreadPoolExecutor } from '../executors/thread-pool.js'
+import { checkJson } from './json.js'
+import { INTERRUPT_EVENT, type Connection, type JobData, type JobResult } from './protocol.js'
+
+export interface ServeOptions {
+  connection: Connection
+  queue: string
+  prefix?: string
+  /** The module whose exported functions this worker runs: a URL, an absolute path or a package name. */
+  tasks: string | URL
+  /** Jobs run at once by this worker, each on its own thread or process (default: the cores). */
+  concurrency?: number
+  /** Where jobs run (default 'thread'). */
+  executor?: 'thread' | 'process'
+  /** A job whose worker stops renewing its lock for this long is taken to have stalled (default 30000). */
+  lockDurationMs?: number
+  /** How often to look for stalled jobs (default 30000). */
+  stalledIntervalMs?: number
+  /** Stalls a job survives before its future fails with WorkerLost (default 1; 0 for at-most-once). */
+  maxStalledCount?: number
+  /** At most `max` jobs per `durationMs` over all the queue's workers. */
+  rateLimit?: { max: number; durationMs: number }
+}
+
+export interface QueueWorker {
+  /** The task names served. */
+  readonly tasks: readonly string[]
+  /** Finishes the running jobs, takes no more, and stops. */
+  close(): Promise<void>
+}
+
+/** How long an interrupt request is kept for a job this worker has not started yet. */
+const REMEMBER_MS = 60_000
+
+export async function serve(options: ServeOptions): Promise<QueueWorker> {
+  const { connection, queue, prefix, executor = 'thread' } = options
+  const concurrency = positiveInteger(options.concurrency, 'concurrency') ?? availableParallelism()
+  if (executor !== 'thread' && executor !== 'process') throw new TypeError(`executor must be 'thread' or 'process', got ${inspect(executor)}`)
+  const registry = await register(moduleUrl(options.tasks))
+
+  const local: Executor = executor === 'thread'
+    ? new ThreadPoolExecutor({ maxWorkers: concurrency })
+    : new ProcessPoolExecutor({ maxWorkers: concurrency, onChildExit: 'replace' })
+  const redis = typeof connection === 'string' ? new Redis(connection, { maxRetriesPerRequest: null }) : new Redis({ ...connection, maxRetriesPerRequest: null })
+  const base = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
+
+  const interrupted = new Map<string, string>()
+  const events = new QueueEvents(queue, { ...base, connection: redis.duplicate() })
+  ;(events as unknown as EventEmitter).on(INTERRUPT_EVENT, ({ jobId, reason }: { jobId: string; reason: string }) => {
+    if (worker.cancelJob(jobId, reason)) return
+    interrupted.set(jobId, reason)
+    setTimeout(() => interrupted.delete(jobId), REMEMBER_MS).unref()
+  })
+
+  const run = async (job: Job<JobData, JobResult>, _token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> => {
+    const task = registry.get(job.name)
+    if (!task) throw final(new Error(`unknown task '${job.name}': this worker serves ${[...registry.keys()].join(', ')}`))
+    const refused = job.data.interrupt ?? interrupted.get(job.id!)
+    if (refused !== undefined) throw final(new Error(`interrupted before it started: ${refused}`))
+    const { args, chunk, timeoutMs } = job.data
+    const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
+    let value: unknown
+    try {
+      value = chunk
+        ? await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
+        : await local.submitWith(submitOptions, task, ...(args as never[]))
+    } catch (error) {
+      throw signal?.aborted || error instanceof TimeoutError ? final(error) : forBullmq(error)
+    }
+    checkJson(value, `the result of ${job.name}`)
+    return { v: value }
+  }
+
+  const worker = new Worker<JobData, JobResult>(queue, run, {
+    ...base,
+    concurrency,
+    ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+    ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+    ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
+    ...(options.rateLimit ? { limiter: { max: options.rateLimit.max, duration: options.rateLimit.durationMs } } : {}),
+  })
+  worker.on('error', (error) => console.error(`concurrent-futures worker (${queue}): ${error.message}`))
+  events.on('error', () => {}) // the worker reports the same connection's errors
+  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()])
+
+  let closing: Promise<void> | undefined
+  return {
+    tasks: [...registry.keys()],
+    close: () =>
+      (closing ??= (async () => {
+        await worker.close()
+        await events.close()
+        await local.shutdown()
+        redis.disconnect()
+      })()),
+  }
+}
+
+/** The functions the module exports, by name; a Map, so no job name reaches Object.prototype. */
+async function register(url: string): Promise<Map<string, TaskRef<AnyFn>>> {
+  const module = (await import(url)) as Record<string, unknown>
+  const registry = new Map<string, TaskRef<AnyFn>>()
+  for (const [name, value] of Object.entries(module)) {
+    if (typeof value === 'function' && !/^class\b/.test(Function.prototype.toString.call(value))) registry.set(name, taskRef(url, name))
+  }
+  if (registry.size === 0) throw new TypeError(`${url} exports no functions, so there is nothing to serve`)
+  return registry
+}
+
+/**
+ * BullMQ keeps an error's message and stack; the stack's first line is made
+ * to read `Name: message`, which is where the submitter finds the class.
+ */
+function forBullmq(error: unknown, Class: new (message: string) => Error = Error): Error {
+  const name = error instanceof Error ? error.name : 'Error'
+  const message = error instanceof Error ? error.message : String(error)
+  const out = new Class(message)
+  const stack = error instanceof Error ? (error.stack ?? '') : ''
+  const frames = stack.indexOf('\n    at ')
+  out.stack = `${name}: ${message}${frames >= 0 ? stack.slice(frames) : ''}`
+  return out
+}
+
+/** A failure that retrying cannot help. */
+function final(error: unknown): Error {
+  return forBullmq(error, UnrecoverableError)
+}

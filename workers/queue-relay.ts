@@ -1,0 +1,185 @@
+// The relay thread of a QueueExecutor: it owns the Redis connections. They
+// need an event loop, and the executor's thread may be stopped in a blocking
+// result(); this thread's loop always runs, adds the jobs, listens to the
+// queue's events and forwards them on a port, ringing the doorbell.
+//
+// Events can be missed (the stream is trimmed; a connection drops), so the
+// state of jobs pending too long is also read now and then.
+
+import { Job, Queue, QueueEvents, QueueEventsProducer, type JobsOptions } from 'bullmq'
+import { Redis, type RedisOptions } from 'ioredis'
+import { workerData } from 'node:worker_threads'
+import { ring } from '../src/concurrent/blocking.js'
+import {
+  ANSWER, DOWN, INTERRUPT_EVENT, STATUS, TICKET, UP,
+  type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
+} from '../src/queue/protocol.js'
+
+const { port, doorbell, shared: sharedBuffer, connection, queue: name, prefix, globalConcurrency, reconcileMs } = workerData as RelayData
+const bell = new Int32Array(doorbell)
+const shared = new Int32Array(sharedBuffer)
+
+// Commands fail at once while Redis is unreachable, so submit() can say so.
+const fastFail: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
+const redis = typeof connection === 'string' ? new Redis(connection, fastFail) : new Redis({ ...connection, ...fastFail } as RedisOptions)
+redis.on('ready', () => Atomics.store(shared, STATUS, UP))
+redis.on('error', () => Atomics.store(shared, STATUS, DOWN))
+redis.on('close', () => Atomics.store(shared, STATUS, DOWN))
+
+const options = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
+const queue = new Queue(name, options)
+const producer = new QueueEventsProducer(name, options)
+// A blocking reader keeps retrying while Redis is away.
+const eventsClient = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
+const events = new QueueEvents(name, { ...options, connection: eventsClient })
+// The connection's state is read above; these would repeat it.
+queue.on('error', () => {})
+producer.on('error', () => {})
+events.on('error', () => {})
+
+interface Pending {
+  /** The add that queued the job; a cancel waits for it. */
+  added: Promise<unknown>
+  queued: boolean
+  /** When the job's state was last read (performance.now()). */
+  checkedAt: number
+}
+const pending = new Map<string, Pending>()
+
+let outbox: JobEvent[] = []
+function send(event: JobEvent): void {
+  if (outbox.length === 0) queueMicrotask(flush)
+  outbox.push(event)
+}
+function flush(): void {
+  const message: FromRelay = { events: outbox }
+  outbox = []
+  port.postMessage(message)
+  ring(bell)
+}
+
+function settle(id: string, event: JobEvent): void {
+  if (pending.delete(id)) send(event)
+}
+
+events.on('active', ({ jobId }) => pending.has(jobId) && send({ id: jobId, event: 'active' }))
+events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { id: jobId, event: 'completed', result: returnvalue as unknown as JobResult | null }))
+events.on('removed', ({ jobId }) => settle(jobId, { id: jobId, event: 'removed' }))
+events.on('failed', ({ jobId, failedReason }) => {
+  if (pending.has(jobId)) void remoteError(jobId, failedReason).then((error) => settle(jobId, { id: jobId, event: 'failed', error }))
+})
+let connectedBefore = false
+eventsClient.on('ready', () => {
+  // Back after a break: events may have been trimmed away meanwhile.
+  if (connectedBefore) for (const entry of pending.values()) entry.checkedAt = -Infinity
+  connectedBefore = true
+})
+
+/** The failed event carries only the message; the name and stack are on the job. */
+async function remoteError(id: string, message: string): Promise<RemoteError> {
+  const job = await Job.fromId(queue, id).catch(() => undefined)
+  const stack = job?.stacktrace?.at(-1) ?? undefined
+  const header = stack?.indexOf(`: ${message}`) ?? -1
+  const errorName = header > 0 && /^[\w$.]+$/.test(stack!.slice(0, header)) ? stack!.slice(0, header) : 'Error'
+  return { name: errorName, message, stack }
+}
+
+port.on('message', (message: ToRelay) => {
+  if ('add' in message) add(message.add)
+  else if ('cancel' in message) void cancel(message.cancel).then((removed) => answer(message.ticket, removed))
+  else if ('interrupt' in message) void interrupt(message.interrupt, message.reason)
+  else if ('remove' in message) for (const id of message.remove) void cancel(id).then((removed) => removed && send({ id, event: 'removed' }))
+  else void close()
+})
+
+function add(jobs: NewJob[]): void {
+  if (Atomics.load(shared, STATUS) === DOWN) {
+    for (const job of jobs) send({ id: job.id, event: 'unqueued', reason: `Redis is unreachable (${describeConnection()})` })
+    return
+  }
+  const added = queue.addBulk(jobs.map(({ id, name, data, opts }) => ({ name, data, opts: { ...opts, jobId: id } as JobsOptions })))
+  const entries = jobs.map((job) => {
+    const entry = { added, queued: false, checkedAt: performance.now() }
+    pending.set(job.id, entry)
+    return entry
+  })
+  added.then(
+    () => entries.forEach((entry) => (entry.queued = true)),
+    (error: Error) => {
+      for (const job of jobs) if (pending.delete(job.id)) send({ id: job.id, event: 'unqueued', reason: error.message })
+    },
+  )
+}
+
+/** Removes a job that has not started; false once it has (or finished). */
+async function cancel(id: string): Promise<boolean> {
+  const entry = pending.get(id)
+  if (!entry) return false
+  try {
+    await entry.added
+    const state = await queue.getJobState(id)
+    if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false
+    if ((await queue.remove(id)) !== 1) return false
+    pending.delete(id)
+    return true
+  } catch {
+    return false // Redis is away: nothing is removed
+  }
+}
+
+function answer(ticket: number, removed: boolean): void {
+  Atomics.store(shared, ANSWER, removed ? 1 : 0)
+  Atomics.store(shared, TICKET, ticket)
+  Atomics.notify(shared, TICKET)
+}
+
+/**
+ * Tells the worker running the job to stop, by an event; and marks the job,
+ * so a worker that picks it up later (after a stall) refuses it.
+ */
+async function interrupt(id: string, reason: string): Promise<void> {
+  try {
+    await producer.publishEvent({ eventName: INTERRUPT_EVENT, jobId: id, reason }, 10_000)
+    const job = await Job.fromId(queue, id)
+    if (job && !job.finishedOn) await job.updateData({ ...job.data, interrupt: reason })
+  } catch {
+    // Redis is away or the job is gone: it will finish as it would have.
+  }
+}
+
+/** Reads the state of the jobs whose events are longest overdue. */
+async function reconcile(): Promise<void> {
+  const due = performance.now() - reconcileMs
+  const ids = [...pending].filter(([, entry]) => entry.queued && entry.checkedAt < due).slice(0, 256).map(([id]) => id)
+  await Promise.all(ids.map(async (id) => {
+    const entry = pending.get(id)
+    if (!entry) return
+    entry.checkedAt = performance.now()
+    const state = await queue.getJobState(id)
+    if (state === 'completed') {
+      const job = await Job.fromId(queue, id)
+      settle(id, { id, event: 'completed', result: job?.returnvalue as JobResult | null })
+    } else if (state === 'failed') {
+      const job = await Job.fromId(queue, id)
+      settle(id, { id, event: 'failed', error: await remoteError(id, job?.failedReason ?? 'the job failed') })
+    } else if (state === 'unknown') {
+      settle(id, { id, event: 'removed' })
+    }
+  })).catch(() => {}) // Redis is away: try again next time
+}
+const reconciler = setInterval(() => void reconcile(), Math.max(50, reconcileMs / 4))
+
+function describeConnection(): string {
+  const { host, port } = redis.options
+  return `${host ?? '127.0.0.1'}:${port ?? 6379}`
+}
+
+async function close(): Promise<void> {
+  clearInterval(reconciler)
+  await Promise.allSettled([events.close(), producer.close(), queue.close()])
+  eventsClient.disconnect()
+  redis.disconnect()
+  port.close()
+}
+
+if (globalConcurrency !== undefined) void queue.setGlobalConcurrency(globalConcurrency).catch(() => {})
