@@ -1,7 +1,9 @@
-import { afterEach } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 import {
   fromModule, Future, ProcessPoolExecutor, ThreadPoolExecutor, type Executor, type ProcessPoolOptions, type ThreadPoolOptions,
 } from 'concurrent-futures'
+import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
+import { haveRedis, startRedis, startWorker, type RedisServer, type WorkerProcess } from './queue-helpers.js'
 
 export const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
 
@@ -21,20 +23,65 @@ function track<E extends Executor>(executor: E): E {
   return executor
 }
 
-/** The tests every executor must pass run once per backend. */
-export const backends = [
+let fleet: { redis: RedisServer; queue: string; workers: WorkerProcess[] } | undefined
+
+/**
+ * A QueueExecutor whose queue two worker processes serve, one job at a time
+ * each (like a pool of two). The Redis server and the workers are shared by
+ * the tests of a file and stopped after them.
+ */
+export function queueExecutor(options: Partial<QueueExecutorOptions> = {}): QueueExecutor {
+  return track(freshQueueExecutor(options))
+}
+
+function freshQueueExecutor(options: Partial<QueueExecutorOptions> = {}): QueueExecutor {
+  const { url, queue } = sharedQueue()
+  return new QueueExecutor({ connection: url, queue, ...options })
+}
+
+/** The Redis URL and queue name the shared workers serve. */
+export function sharedQueue(): { url: string; queue: string } {
+  if (!fleet) {
+    const redis = startRedis()
+    const queue = `shared-${process.pid}`
+    fleet = { redis, queue, workers: [startWorker(redis, queue), startWorker(redis, queue)] }
+  }
+  return { url: fleet.redis.url, queue: fleet.queue }
+}
+
+afterAll(async () => {
+  if (!fleet) return
+  await Promise.all(fleet.workers.map((worker) => worker.stop()))
+  fleet.redis.stop()
+  fleet = undefined
+})
+
+/** The local pools: what they promise beyond the shared Executor behaviour is tested once per pool. */
+export const localBackends = [
   {
-    name: 'ThreadPoolExecutor', make: pool, Class: ThreadPoolExecutor,
+    name: 'ThreadPoolExecutor', make: pool, Class: ThreadPoolExecutor, local: true,
+    fresh: (): Executor => new ThreadPoolExecutor({ maxWorkers: 2 }),
     recycleAfter: (n: number) => ({ maxTasksPerWorker: n }),
     /** Options under which a worker that dies is replaced (the default for threads). */
     replaceDead: {},
   },
   {
-    name: 'ProcessPoolExecutor', make: processPool, Class: ProcessPoolExecutor,
+    name: 'ProcessPoolExecutor', make: processPool, Class: ProcessPoolExecutor, local: true,
+    fresh: (): Executor => new ProcessPoolExecutor({ maxWorkers: 2 }),
     recycleAfter: (n: number) => ({ maxTasksPerChild: n }),
     replaceDead: { onChildExit: 'replace' },
   },
 ] as const
+
+/**
+ * The tests every executor must pass run once per backend. `local` marks the
+ * parts only the local pools can do: the QueueExecutor runs only tasks its
+ * workers registered, with JSON values (docs/DECISIONS.md).
+ */
+export const backends = [
+  ...localBackends.map(({ name, make, local, fresh }) => ({ name, make: make as (options?: object) => Executor, local, fresh })),
+  ...(haveRedis ? [{ name: 'QueueExecutor', make: (_options?: object): Executor => queueExecutor(), local: false, fresh: freshQueueExecutor }] : []),
+]
 
 afterEach(async () => {
   await Promise.all([...open].map((executor) => executor.shutdown({ cancelFutures: true })))

@@ -9,14 +9,14 @@ import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { remote, WorkerLost, wrapSync } from 'concurrent-futures'
 import { LoopFuture } from 'concurrent-futures/loop'
-import { backends, processPool, tasks } from './helpers.js'
+import { localBackends, processPool, tasks } from './helpers.js'
 
 const fixtures = new URL('./fixtures/tasks.ts', import.meta.url)
 type Counter = typeof import('./fixtures/tasks.js').Counter
 /** Names a module does not have, or has as something else than a function. */
 interface Untyped { anything(): unknown; gzipTypo(): unknown; constants(): unknown }
 
-describe.each(backends)('wrapSync on a $name', ({ make }) => {
+describe.each(localBackends)('wrapSync on a $name', ({ make }) => {
   it('node:zlib: every function returns a LoopFuture of its result, loaded in the worker', async () => {
     const zlib = wrapSync<typeof import('node:zlib')>(make(), 'node:zlib')
     const packed = zlib.gzipSync('hello '.repeat(100))
@@ -56,7 +56,7 @@ describe.each(backends)('wrapSync on a $name', ({ make }) => {
   })
 })
 
-describe.each(backends)('remote objects on a $name', ({ make, recycleAfter, replaceDead }) => {
+describe.each(localBackends)('remote objects on a $name', ({ make, recycleAfter, replaceDead }) => {
   it('live in one worker: calls run there in order, state persists, properties read by await', async () => {
     const ex = make({ maxWorkers: 2 })
     await using counter = await remote<Counter>(ex, fixtures, 'Counter', 10)

@@ -13,4 +13,5 @@ export async function runWorker(options: ServeOptions): Promise<void> {
     process.once('disconnect', stop)
   })
   await worker.close()
+  if (process.connected) process.disconnect()
 }

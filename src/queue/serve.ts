@@ -56,13 +56,14 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
   const registry = await register(moduleUrl(options.tasks))
 
   const local: Executor = executor === 'thread'
-    ? new ThreadPoolExecutor({ maxWorkers: concurrency })
-    : new ProcessPoolExecutor({ maxWorkers: concurrency, onChildExit: 'replace' })
+    ? new ThreadPoolExecutor({ maxWorkers: concurrency, submitStacks: false })
+    : new ProcessPoolExecutor({ maxWorkers: concurrency, onChildExit: 'replace', submitStacks: false })
   const redis = typeof connection === 'string' ? new Redis(connection, { maxRetriesPerRequest: null }) : new Redis({ ...connection, maxRetriesPerRequest: null })
   const base = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 
   const interrupted = new Map<string, string>()
-  const events = new QueueEvents(queue, { ...base, connection: redis.duplicate() })
+  const eventsClient = redis.duplicate()
+  const events = new QueueEvents(queue, { ...base, connection: eventsClient })
   ;(events as unknown as EventEmitter).on(INTERRUPT_EVENT, ({ jobId, reason }: { jobId: string; reason: string }) => {
     if (worker.cancelJob(jobId, reason)) return
     interrupted.set(jobId, reason)
@@ -108,6 +109,8 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
         await worker.close()
         await events.close()
         await local.shutdown()
+        // BullMQ leaves the connections it was given open.
+        eventsClient.disconnect()
         redis.disconnect()
       })()),
   }
