@@ -22,8 +22,16 @@ const shared = new Int32Array(sharedBuffer)
 // Commands fail at once while Redis is unreachable, so submit() can say so.
 const fastFail: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
 const redis = typeof connection === 'string' ? new Redis(connection, fastFail) : new Redis({ ...connection, ...fastFail } as RedisOptions)
-redis.on('ready', () => Atomics.store(shared, STATUS, UP))
-redis.on('error', () => Atomics.store(shared, STATUS, DOWN))
+let everReady = false
+redis.on('ready', () => {
+  everReady = true
+  Atomics.store(shared, STATUS, UP)
+})
+redis.on('error', (error: Error) => {
+  Atomics.store(shared, STATUS, DOWN)
+  // Never connected: the jobs waiting for a first connection fail now, rather than wait for a Redis that may never come.
+  if (!everReady) for (const [id, entry] of pending) if (!entry.queued) settle(id, { id, event: 'unqueued', reason: `Redis is unreachable (${error.message})` })
+})
 redis.on('close', () => Atomics.store(shared, STATUS, DOWN))
 
 const options = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
@@ -31,16 +39,31 @@ const queue = new Queue(name, options)
 const producer = new QueueEventsProducer(name, options)
 // A blocking reader keeps retrying while Redis is away.
 const eventsClient = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
-const events = new QueueEvents(name, { ...options, connection: eventsClient })
-// The connection's state is read above; these would repeat it.
-queue.on('error', () => {})
+eventsClient.on('error', () => {})
+queue.on('error', () => {}) // the connection's state is read above; these would repeat it
 producer.on('error', () => {})
-events.on('error', () => {})
+
+/**
+ * Jobs are added once the event reader has a place in the stream: it reads
+ * from the last event there was before the first add, so it cannot miss the
+ * first jobs' events (reading from '$', as by default, can: bullmq#2874).
+ */
+const listening = (async () => {
+  await queue.waitUntilReady()
+  const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1)
+  const events = new QueueEvents(name, { ...options, connection: eventsClient, autorun: false, lastEventId: last?.[0] ?? '0-0' })
+  events.on('error', () => {})
+  listen(events)
+  void events.run().catch(() => {})
+  return events
+})()
+listening.catch(() => {}) // Redis never answered: adds say so, close() still ends
 
 interface Pending {
   /** The add that queued the job; a cancel waits for it. */
   added: Promise<unknown>
   queued: boolean
+  started: boolean
   /** When the job's state was last read (performance.now()). */
   checkedAt: number
 }
@@ -62,12 +85,23 @@ function settle(id: string, event: JobEvent): void {
   if (pending.delete(id)) send(event)
 }
 
-events.on('active', ({ jobId }) => pending.has(jobId) && send({ id: jobId, event: 'active' }))
-events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { id: jobId, event: 'completed', result: returnvalue as unknown as JobResult | null }))
-events.on('removed', ({ jobId }) => settle(jobId, { id: jobId, event: 'removed' }))
-events.on('failed', ({ jobId, failedReason }) => {
-  if (pending.has(jobId)) void remoteError(jobId, failedReason).then((error) => settle(jobId, { id: jobId, event: 'failed', error }))
-})
+function listen(events: QueueEvents): void {
+  events.on('active', ({ jobId }) => started(jobId))
+  events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { id: jobId, event: 'completed', result: returnvalue as unknown as JobResult | null }))
+  events.on('removed', ({ jobId }) => settle(jobId, { id: jobId, event: 'removed' }))
+  events.on('failed', ({ jobId, failedReason }) => {
+    if (pending.has(jobId)) void remoteError(jobId, failedReason).then((error) => settle(jobId, { id: jobId, event: 'failed', error }))
+  })
+}
+
+function started(id: string): void {
+  const entry = pending.get(id)
+  if (entry && !entry.started) {
+    entry.started = true
+    send({ id, event: 'active' })
+  }
+}
+
 let connectedBefore = false
 eventsClient.on('ready', () => {
   // Back after a break: events may have been trimmed away meanwhile.
@@ -97,9 +131,12 @@ function add(jobs: NewJob[]): void {
     for (const job of jobs) send({ id: job.id, event: 'unqueued', reason: `Redis is unreachable (${describeConnection()})` })
     return
   }
-  const added = queue.addBulk(jobs.map(({ id, name, data, opts }) => ({ name, data, opts: { ...opts, jobId: id } as JobsOptions })))
+  const added = listening.then(async () => {
+    const live = jobs.filter((job) => pending.has(job.id))
+    if (live.length > 0) await queue.addBulk(live.map(({ id, name, data, opts }) => ({ name, data, opts: { ...opts, jobId: id } as JobsOptions })))
+  })
   const entries = jobs.map((job) => {
-    const entry = { added, queued: false, checkedAt: performance.now() }
+    const entry = { added, queued: false, started: false, checkedAt: performance.now() }
     pending.set(job.id, entry)
     return entry
   })
@@ -162,6 +199,8 @@ async function reconcile(): Promise<void> {
     } else if (state === 'failed') {
       const job = await Job.fromId(queue, id)
       settle(id, { id, event: 'failed', error: await remoteError(id, job?.failedReason ?? 'the job failed') })
+    } else if (state === 'active') {
+      started(id)
     } else if (state === 'unknown') {
       settle(id, { id, event: 'removed' })
     }
@@ -176,7 +215,9 @@ function describeConnection(): string {
 
 async function close(): Promise<void> {
   clearInterval(reconciler)
-  await Promise.allSettled([events.close(), producer.close(), queue.close()])
+  const closed = Promise.allSettled([producer.close(), queue.close(), ...(everReady ? [listening.then((events) => events.close())] : [])])
+  // BullMQ's close() can wait forever for an unreachable Redis (bullmq#4656).
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
   eventsClient.disconnect()
   redis.disconnect()
   port.close()

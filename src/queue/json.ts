@@ -3,9 +3,9 @@
 
 import { inspect } from 'node:util'
 
-/** Throws a TypeError naming the first part of `value` that JSON would not carry as it is. */
+/** Throws a TypeError naming the first part of `value` that JSON would not carry as it is; `value` itself may be undefined. */
 export function checkJson(value: unknown, what: string): void {
-  const problem = findProblem(value, what, new Set())
+  const problem = value === undefined ? undefined : findProblem(value, what, new Set())
   if (problem) throw new TypeError(`${problem}: values cross Redis as JSON, so use plain objects, arrays, strings, finite numbers, booleans and null`)
 }
 

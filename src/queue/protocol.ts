@@ -14,7 +14,7 @@ export interface JobData {
   interrupt?: string
 }
 
-/** A job's return value: wrapped, so `undefined` survives JSON. */
+/** A job's return value, wrapped so `undefined` survives JSON; a chunk's results as an object keyed by index. */
 export interface JobResult {
   v?: unknown
 }

@@ -72,6 +72,8 @@ const CANCEL_WAIT_MS = 10_000
 
 interface Entry {
   future: Future<unknown>
+  /** For a chunk (map with a chunksize), how many results it brings. */
+  chunkLength?: number
   /** Why the submitter interrupted the running task; the future fails with it. */
   interruptReason?: unknown
   submitSite: { stack?: string }
@@ -179,7 +181,7 @@ export class QueueExecutor extends Executor {
       return future
     }
     const id = this.#idPrefix + this.#nextId++
-    const entry: Entry = { future, submitSite: submitSite() }
+    const entry: Entry = { future, submitSite: submitSite(), ...(chunk ? { chunkLength: args.length } : {}) }
     if (this.#entries.size === 0) this.#setRef(true)
     this.#entries.set(id, entry)
     future.bindClaim({ running: () => false, tryCancel: () => this.#cancel(id) })
@@ -249,13 +251,15 @@ export class QueueExecutor extends Executor {
     }
   }
 
-  #apply({ future, interruptReason, submitSite }: Entry, event: JobEvent): void {
+  #apply({ future, interruptReason, submitSite, chunkLength }: Entry, event: JobEvent): void {
     switch (event.event) {
       case 'active':
         if (future.state === 'PENDING') future.setRunningOrNotifyCancel()
         return
-      case 'completed':
-        return future.setResult(event.result?.v)
+      case 'completed': {
+        const value = event.result?.v
+        return future.setResult(chunkLength === undefined ? value : Array.from({ length: chunkLength }, (_, i) => (value as Record<number, unknown>)[i]))
+      }
       case 'failed':
         return future.setException(interruptReason ?? remoteError(event.error, submitSite))
       case 'removed':

@@ -77,16 +77,14 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
     if (refused !== undefined) throw final(new Error(`interrupted before it started: ${refused}`))
     const { args, chunk, timeoutMs } = job.data
     const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
-    let value: unknown
     try {
-      value = chunk
-        ? await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
-        : await local.submitWith(submitOptions, task, ...(args as never[]))
+      if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
+      const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
+      // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
+      return { v: { ...values.map((value) => checked(value, job.name)) } }
     } catch (error) {
       throw signal?.aborted || error instanceof TimeoutError ? final(error) : forBullmq(error)
     }
-    checkJson(value, `the result of ${job.name}`)
-    return { v: value }
   }
 
   const worker = new Worker<JobData, JobResult>(queue, run, {
@@ -114,6 +112,11 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
         redis.disconnect()
       })()),
   }
+}
+
+function checked(value: unknown, name: string): unknown {
+  checkJson(value, `the result of ${name}`)
+  return value
 }
 
 /** The functions the module exports, by name; a Map, so no job name reaches Object.prototype. */

@@ -1,0 +1,304 @@
+// What the QueueExecutor promises beyond the shared Executor tests: retries,
+// timeouts, cancel and interrupt across machines, lost workers, and Redis
+// going away. A real redis-server and real worker processes, killed for real.
+
+import { Queue } from 'bullmq'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
+import { QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
+import { tasks, until } from './helpers.js'
+import { haveRedis, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
+
+describe.runIf(haveRedis)('QueueExecutor', () => {
+  let redis: RedisServer
+  let queueCount = 0
+  const workers: WorkerProcess[] = []
+  const executors: QueueExecutor[] = []
+  const inspectors: Queue[] = []
+
+  beforeAll(() => {
+    redis = startRedis()
+  })
+
+  afterEach(async () => {
+    await Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true })))
+    await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()))
+  })
+
+  afterAll(() => redis.stop())
+
+  /** A fresh queue served by `count` workers started with `args`; resolves once they serve it. */
+  async function serveQueue(count: number, ...args: string[]): Promise<{ queue: string; served: WorkerProcess[] }> {
+    const queue = `q${queueCount++}`
+    const served = Array.from({ length: count }, () => startWorker(redis, queue, ...args))
+    workers.push(...served)
+    await Promise.all(served.map((worker) => worker.ready))
+    return { queue, served }
+  }
+
+  function executor(queue: string, options: Partial<QueueExecutorOptions> = {}): QueueExecutor {
+    const ex = new QueueExecutor({ connection: redis.url, queue, ...options })
+    executors.push(ex)
+    return ex
+  }
+
+  /** BullMQ's own view of the queue, to check what reached Redis. */
+  function inspect(queue: string): Queue {
+    const raw = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    inspectors.push(raw)
+    return raw
+  }
+
+  const scratch = (): string => join(mkdtempSync(join(tmpdir(), 'cf-queue-')), 'log')
+  const lines = (path: string): string[] => readFileSync(path, 'utf8').trim().split('\n')
+
+  describe('jobs', () => {
+    it('carry a task name and JSON arguments only; an unknown name fails at once, without retries', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue, { attempts: 3, backoff: 5000 })
+      expect(ex.submit(tasks.add, 2, 3).result(10_000)).toBe(5)
+      const unknown = ex.submit(taskRef<() => void>(new URL('./fixtures/elsewhere.js', import.meta.url), 'nope'))
+      expect(() => unknown.result(10_000)).toThrow(/unknown task 'nope': this worker serves .*\badd\b/)
+      const [failed] = await inspect(queue).getJobs(['failed'])
+      expect(failed!.name).toBe('nope')
+      expect(failed!.attemptsMade).toBe(1)
+      expect(failed!.data).toEqual({ args: [] })
+      const [done] = await inspect(queue).getJobs(['completed'])
+      expect(JSON.stringify(done!.data)).not.toMatch(/fixtures|tasks\.ts/)
+    })
+
+    it('bring errors back with class name, message and the remote stack above the submit site', async () => {
+      const { queue } = await serveQueue(1)
+      const error = executor(queue).submit(tasks.fail, 'nope').exception(10_000) as Error
+      expect(error).toBeInstanceOf(RangeError)
+      expect(error.message).toBe('nope')
+      expect(error.stack).toMatch(/at fail \(.*tasks\.ts[\s\S]*--- submitted from ---[\s\S]*queue\.test\.ts/)
+    })
+
+    it('refuse values JSON would change, on the way in and out', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue)
+      expect(() => ex.submit(tasks.identity, new Map()).result()).toThrow(/arguments\[0\] is a Map/)
+      expect(() => ex.submit(tasks.identity, { when: new Date(0) }).result()).toThrow(/arguments\[0\]\.when is a Date/)
+      expect(() => ex.submit(tasks.identity, [1, undefined]).result()).toThrow(/arguments\[0\]\[1\] is undefined/)
+      expect(() => ex.submit(tasks.identity, NaN).result()).toThrow(/NaN, which JSON turns into null/)
+      expect(ex.submit(tasks.identity, { a: [1, 'two', null, { b: true }] }).result(10_000)).toEqual({ a: [1, 'two', null, { b: true }] })
+      expect(ex.submit(tasks.append, scratch(), 'x').result(10_000)).toBeUndefined() // undefined comes back as itself
+    })
+
+    it('are retried with backoff when attempts allow, per executor or per task', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue)
+      const once = scratch()
+      expect(() => ex.submit(tasks.flaky, once, 1).result(10_000)).toThrow('attempt 1 fails')
+      const path = scratch()
+      const started = performance.now()
+      expect(ex.submitWith({ attempts: 3, backoff: { type: 'fixed', delay: 150 } }, tasks.flaky, path, 2).result(10_000)).toBe(3)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(300)
+      expect(executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 1).result(10_000)).toBe(2)
+    })
+  })
+
+  describe('timeouts, cancel and interrupt', () => {
+    it('a timeout stops the running task on its worker, fails with TimeoutError and is not retried', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue, { attempts: 3 })
+      const f = ex.submitWith({ timeoutMs: 200 }, tasks.spinUntilInterrupted)
+      expect(f.exception(10_000)).toBeInstanceOf(TimeoutError)
+      expect(ex.submit(tasks.add, 1, 1).result(10_000)).toBe(2) // the worker goes on
+      const [failed] = await inspect(queue).getJobs(['failed'])
+      expect(failed!.attemptsMade).toBe(1)
+    })
+
+    it('cancel() removes a waiting job and is true; on a running job it is false', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue)
+      const running = ex.submit(tasks.sleep, 600, 'ran')
+      await until(() => running.running())
+      const waiting = ex.submit(tasks.identity, 'never')
+      await new Promise((resolve) => setTimeout(resolve, 100)) // it reached Redis
+      expect(waiting.cancel()).toBe(true)
+      expect(waiting.cancelled()).toBe(true)
+      expect(await inspect(queue).getWaitingCount()).toBe(0)
+      expect(running.cancel()).toBe(false)
+      expect(running.result(10_000)).toBe('ran')
+    })
+
+    it('an aborted signal interrupts the running task on its worker; the job is not retried', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue, { attempts: 3 })
+      const controller = new AbortController()
+      const f = ex.submitWith({ signal: controller.signal }, tasks.spinUntilInterrupted)
+      await until(() => f.running())
+      controller.abort(new Error('stop it'))
+      expect(() => f.result(10_000)).toThrow('stop it')
+      expect(ex.submit(tasks.add, 2, 2).result(10_000)).toBe(4)
+      const [failed] = await inspect(queue).getJobs(['failed'])
+      expect(failed!.attemptsMade).toBe(1)
+    })
+
+    it('shutdown({ cancelFutures }) removes the waiting jobs from Redis', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue)
+      const futures = Array.from({ length: 10 }, () => ex.submit(tasks.sleep, 100, 'ran'))
+      await until(() => futures[0]!.running())
+      await ex.shutdown({ cancelFutures: true })
+      expect(futures.every((f) => f.done())).toBe(true)
+      expect(futures.filter((f) => f.cancelled()).length).toBeGreaterThanOrEqual(8)
+      expect(await inspect(queue).getWaitingCount()).toBe(0)
+    })
+  })
+
+  describe('lost workers', () => {
+    const fast = ['--lock-duration', '1000', '--stalled-interval', '300']
+
+    async function killRunner(path: string, served: WorkerProcess[], f: Future<unknown>): Promise<WorkerProcess> {
+      await until(() => f.running())
+      await until(() => existsSync(path))
+      const victim = served.find((worker) => worker.pid === Number(lines(path)[0]))!
+      await victim.stop('SIGKILL')
+      return victim
+    }
+
+    it('a worker killed mid-job: another worker runs the job again once its lock expires (at-least-once)', async () => {
+      const { queue, served } = await serveQueue(2, ...fast)
+      const path = scratch()
+      const f = executor(queue).submit(tasks.notePidThenSleep, path, 1500)
+      const victim = await killRunner(path, served, f)
+      const survivor = served.find((worker) => worker !== victim)!
+      expect(f.result(30_000)).toBe(survivor.pid)
+      expect(lines(path).map(Number)).toEqual([victim.pid, survivor.pid])
+    })
+
+    it('past the stall limit the future fails with WorkerLost (--max-stalled 0: at most once)', async () => {
+      const { queue, served } = await serveQueue(2, ...fast, '--max-stalled', '0')
+      const path = scratch()
+      const f = executor(queue).submit(tasks.notePidThenSleep, path, 1500)
+      await killRunner(path, served, f)
+      expect(f.exception(30_000)).toBeInstanceOf(WorkerLost)
+      expect(lines(path)).toHaveLength(1)
+    })
+
+    it('a job interrupted while its worker was dead is refused by the next worker', async () => {
+      const { queue, served } = await serveQueue(2, ...fast)
+      const path = scratch()
+      const controller = new AbortController()
+      const f = executor(queue).submitWith({ signal: controller.signal }, tasks.notePidThenSleep, path, 1500)
+      await killRunner(path, served, f)
+      controller.abort(new Error('not any more'))
+      expect(() => f.result(30_000)).toThrow('not any more')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(lines(path)).toHaveLength(1)
+    })
+
+    it('SIGTERM lets a worker finish its running job before it exits', async () => {
+      const { queue, served } = await serveQueue(1)
+      const f = executor(queue).submit(tasks.sleep, 500, 'finished')
+      await until(() => f.running())
+      await served[0]!.stop('SIGTERM')
+      expect(served[0]!.child.exitCode).toBe(0)
+      expect(f.result(0)).toBe('finished')
+    })
+  })
+
+  describe('Redis unreachable', () => {
+    it('submit fails fast; a pending future waits and settles once Redis is back', async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue)
+      const f = ex.submit(tasks.sleep, 3000, 'survived')
+      await until(() => f.running())
+      redis.stop(true) // saved: start() brings the same data back, as a restarted server would
+      try {
+        const stopped = performance.now()
+        await until(() => {
+          try {
+            ex.submit(tasks.add, 1, 1)
+            return false
+          } catch (error) {
+            expect(error).toBeInstanceOf(QueueUnavailable)
+            expect((error as Error).message).toMatch(/Redis is unreachable, so the task was not queued on q\d+/)
+            return true
+          }
+        })
+        expect(performance.now() - stopped).toBeLessThan(2000)
+        expect(f.done()).toBe(false)
+      } finally {
+        redis.start()
+      }
+      expect(f.result(30_000)).toBe('survived')
+      expect(ex.submit(tasks.add, 1, 2).result(10_000)).toBe(3)
+    })
+
+    it('when it never answers, submit says so instead of hanging, and shutdown still ends', async () => {
+      const ex = new QueueExecutor({ connection: 'redis://127.0.0.1:1', queue: 'nowhere' })
+      const early = ex.submit(tasks.add, 1, 1) // before the first connection has failed
+      await until(() => {
+        try {
+          ex.submit(tasks.add, 1, 1)
+          return false
+        } catch (error) {
+          return error instanceof QueueUnavailable
+        }
+      })
+      expect(early.exception(5000)).toBeInstanceOf(QueueUnavailable)
+      await ex.shutdown()
+    })
+  })
+
+  describe('queue-wide limits', () => {
+    it('globalConcurrency 1 runs one job at a time over two workers', async () => {
+      const { queue } = await serveQueue(2)
+      const ex = executor(queue, { globalConcurrency: 1 })
+      const spans = [...ex.map(tasks.span, [150, 150, 150, 150])].sort((a, b) => a[0] - b[0])
+      for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1])
+    })
+
+    it('--rate-limit 2/1000 starts at most two jobs a second', async () => {
+      const { queue } = await serveQueue(1, '--rate-limit', '2/1000')
+      const started = performance.now()
+      expect([...executor(queue).map(tasks.identity, [1, 2, 3, 4, 5])]).toEqual([1, 2, 3, 4, 5])
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1500)
+    })
+  })
+
+  describe('workers', () => {
+    it('run jobs on threads by default, or on child processes', async () => {
+      const { queue: threads, served: [onThreads] } = await serveQueue(1)
+      const { queue: processes, served: [onProcesses] } = await serveQueue(1, '--executor', 'process')
+      expect(executor(threads).submit(tasks.pid).result(10_000)).toBe(onThreads!.pid)
+      expect(executor(processes).submit(tasks.pid).result(10_000)).not.toBe(onProcesses!.pid)
+    })
+
+    it('the worker command refuses a bad command line with one line and exit code 2', async () => {
+      const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
+      const run = (...args: string[]) => promisify(execFile)(process.execPath, [cli, 'worker', ...args]).catch((error: { code: number; stderr: string }) => error)
+      const noQueue = await run('--tasks', tasksModule)
+      expect(noQueue).toMatchObject({ code: 2, stderr: expect.stringMatching(/^concurrent-futures worker: --queue is required/) })
+      const noModule = await run('--queue', 'q', '--tasks', 'missing.js')
+      expect(noModule).toMatchObject({ code: 2, stderr: expect.stringMatching(/task module .*missing\.js does not exist/) })
+      const badRate = await run('--queue', 'q', '--tasks', tasksModule, '--rate-limit', 'fast')
+      expect(badRate).toMatchObject({ code: 2, stderr: expect.stringMatching(/--rate-limit takes max\/ms/) })
+    })
+  })
+
+  describe('bad input', () => {
+    it('is refused at once, saying what to pass instead', () => {
+      const connection = redis.url
+      expect(() => new QueueExecutor({ connection: { host: '127.0.0.1', retryStrategy: () => 1 }, queue: 'q' })).toThrow(/plain data/)
+      expect(() => new QueueExecutor({ connection: new URL(redis.url) as never, queue: 'q' })).toThrow(/ioredis options .* or a redis:\/\/ URL/)
+      expect(() => new QueueExecutor({ connection, queue: 'a:b' })).toThrow(/without ':'/)
+      expect(() => new QueueExecutor({ connection, queue: 'q', attempts: 0 })).toThrow(RangeError)
+      expect(() => new QueueExecutor({ connection, queue: 'q', backoff: 'slow' as never })).toThrow(/backoff must be/)
+      const ex = executor('q')
+      expect(() => ex.submit((x: number) => x, 1)).toThrow(/registered by name.*never sent through Redis/)
+      expect(() => ex.submitWith({ transfer: [] } as never, tasks.add, 1, 2)).toThrow(/cannot transfer/)
+    })
+  })
+})
