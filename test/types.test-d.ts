@@ -2,6 +2,7 @@ import { describe, expectTypeOf, it } from 'vitest'
 import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
 import * as loop from 'concurrent-futures/loop'
 import { remote, wrapSync } from 'concurrent-futures'
+import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
 
 const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
 const ex = new ThreadPoolExecutor()
@@ -93,3 +94,27 @@ describe('the proxies', () => {
     void remote<typeof import('./fixtures/tasks.js').Counter>(ex, 'm', 'Counter', 'one')
   })
 })
+
+describe('the queue executor', () => {
+  // Type-level only: never constructed, so no Redis is needed.
+  const queued = null as unknown as QueueExecutor
+
+  it('infers like the local executors, from the same task references', () => {
+    expectTypeOf(queued.submit(tasks.add, 1, 2)).toEqualTypeOf<Future<number>>()
+    expectTypeOf(queued.submitWith({ attempts: 3, backoff: { type: 'exponential', delay: 100 }, timeoutMs: 1000 }, tasks.add, 1, 2)).toEqualTypeOf<Future<number>>()
+    expectTypeOf([...queued.map(tasks.add, [1], [2], { chunksize: 8 })]).toEqualTypeOf<number[]>()
+    expectTypeOf(loop.runInExecutor(queued, tasks.add, 1, 2)).toEqualTypeOf<loop.LoopFuture<number>>()
+    // @ts-expect-error a string is not a number
+    queued.submit(tasks.add, 1, '2')
+    // @ts-expect-error transfer lists do not cross Redis
+    queued.submitWith({ transfer: [] }, tasks.add, 1, 2)
+  })
+
+  it('takes a URL or connection options, and a queue name', () => {
+    expectTypeOf<{ connection: 'redis://h:6379'; queue: 'q' }>().toMatchTypeOf<QueueExecutorOptions>()
+    expectTypeOf<{ connection: { host: 'h'; port: 6379 }; queue: 'q'; attempts: 2 }>().toMatchTypeOf<QueueExecutorOptions>()
+    // @ts-expect-error the queue name is required
+    expectTypeOf<{ connection: 'redis://h' }>().toMatchTypeOf<QueueExecutorOptions>()
+  })
+})
+
