@@ -6,12 +6,12 @@
 // Events can be missed (the stream is trimmed; a connection drops), so the
 // state of jobs pending too long is also read now and then.
 
-import { Job, Queue, QueueEvents, QueueEventsProducer, type JobsOptions } from 'bullmq'
+import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import {
-  ANSWER, DOWN, INTERRUPT_EVENT, STATUS, TICKET, UP,
+  ANSWER, DOWN, interruptChannel, STATUS, TICKET, UP,
   type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
@@ -36,12 +36,10 @@ redis.on('close', () => Atomics.store(shared, STATUS, DOWN))
 
 const options = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 const queue = new Queue(name, options)
-const producer = new QueueEventsProducer(name, options)
 // A blocking reader keeps retrying while Redis is away.
 const eventsClient = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
 eventsClient.on('error', () => {})
-queue.on('error', () => {}) // the connection's state is read above; these would repeat it
-producer.on('error', () => {})
+queue.on('error', () => {}) // the connection's state is read above; this would repeat it
 
 /**
  * Jobs are added once the event reader has a place in the stream: it reads
@@ -171,12 +169,13 @@ function answer(ticket: number, removed: boolean): void {
 }
 
 /**
- * Tells the worker running the job to stop, by an event; and marks the job,
- * so a worker that picks it up later (after a stall) refuses it.
+ * Tells the worker running the job to stop, by a message on the queue's
+ * interrupt channel; and marks the job, so a worker that picks it up later
+ * (after a stall, or not yet listening) refuses it.
  */
 async function interrupt(id: string, reason: string): Promise<void> {
   try {
-    await producer.publishEvent({ eventName: INTERRUPT_EVENT, jobId: id, reason }, 10_000)
+    await redis.publish(interruptChannel(prefix, name), JSON.stringify({ jobId: id, reason }))
     const job = await Job.fromId(queue, id)
     if (job && !job.finishedOn) await job.updateData({ ...job.data, interrupt: reason })
   } catch {
@@ -215,7 +214,7 @@ function describeConnection(): string {
 
 async function close(): Promise<void> {
   clearInterval(reconciler)
-  const closed = Promise.allSettled([producer.close(), queue.close(), ...(everReady ? [listening.then((events) => events.close())] : [])])
+  const closed = Promise.allSettled([queue.close(), ...(everReady ? [listening.then((events) => events.close())] : [])])
   // BullMQ's close() can wait forever for an unreachable Redis (bullmq#4656).
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
   eventsClient.disconnect()

@@ -19,8 +19,10 @@ export interface JobResult {
   v?: unknown
 }
 
-/** The custom queue event that asks the worker running a job to interrupt it. */
-export const INTERRUPT_EVENT = 'cf:interrupt'
+/** The Redis pub/sub channel on which a queue's workers hear which job to interrupt ({ jobId, reason } as JSON). */
+export function interruptChannel(prefix: string | undefined, queue: string): string {
+  return `${prefix ?? 'bull'}:${queue}:cf:interrupt`
+}
 
 /** BullMQ's failedReason for a job whose worker stopped renewing its lock too often. */
 export const STALLED_REASON = 'job stalled more than allowable limit'

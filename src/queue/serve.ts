@@ -5,9 +5,8 @@
 // free to renew the jobs' locks, and a task interrupted by its submitter or
 // its timeout can really be stopped.
 
-import { QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq'
+import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
-import type { EventEmitter } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { inspect } from 'node:util'
 import { TimeoutError } from '../concurrent/errors.js'
@@ -17,7 +16,7 @@ import { ProcessPoolExecutor } from '../executors/process-pool.js'
 import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { checkJson } from './json.js'
-import { INTERRUPT_EVENT, type Connection, type JobData, type JobResult } from './protocol.js'
+import { interruptChannel, type Connection, type JobData, type JobResult } from './protocol.js'
 
 export interface ServeOptions {
   connection: Connection
@@ -61,10 +60,11 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
   const redis = typeof connection === 'string' ? new Redis(connection, { maxRetriesPerRequest: null }) : new Redis({ ...connection, maxRetriesPerRequest: null })
   const base = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 
+  // Interrupt requests for jobs this worker runs, or may soon start.
   const interrupted = new Map<string, string>()
-  const eventsClient = redis.duplicate()
-  const events = new QueueEvents(queue, { ...base, connection: eventsClient })
-  ;(events as unknown as EventEmitter).on(INTERRUPT_EVENT, ({ jobId, reason }: { jobId: string; reason: string }) => {
+  const subscriber = redis.duplicate()
+  subscriber.on('message', (_channel: string, message: string) => {
+    const { jobId, reason } = JSON.parse(message) as { jobId: string; reason: string }
     if (worker.cancelJob(jobId, reason)) return
     interrupted.set(jobId, reason)
     setTimeout(() => interrupted.delete(jobId), REMEMBER_MS).unref()
@@ -96,8 +96,8 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
     ...(options.rateLimit ? { limiter: { max: options.rateLimit.max, duration: options.rateLimit.durationMs } } : {}),
   })
   worker.on('error', (error) => console.error(`concurrent-futures worker (${queue}): ${error.message}`))
-  events.on('error', () => {}) // the worker reports the same connection's errors
-  await Promise.all([worker.waitUntilReady(), events.waitUntilReady()])
+  subscriber.on('error', () => {}) // the worker reports the same connection's errors
+  await Promise.all([worker.waitUntilReady(), subscriber.subscribe(interruptChannel(prefix, queue))])
 
   let closing: Promise<void> | undefined
   return {
@@ -105,11 +105,9 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
     close: () =>
       (closing ??= (async () => {
         await worker.close()
-        await events.close()
         await local.shutdown()
-        // BullMQ leaves the connections it was given open.
-        eventsClient.disconnect()
-        redis.disconnect()
+        subscriber.disconnect()
+        redis.disconnect() // BullMQ leaves the connection it was given open
       })()),
   }
 }
