@@ -2,7 +2,8 @@
 // timeouts, cancel and interrupt across machines, lost workers, and Redis
 // going away. A real redis-server and real worker processes, killed for real.
 
-import { Queue } from 'bullmq'
+import { Queue, type Job } from 'bullmq'
+import { Redis } from 'ioredis'
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
+import { CancelledError, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
 import { QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
 import { haveRedis, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
@@ -198,6 +199,18 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(lines(path)).toHaveLength(1)
     })
 
+    it('a worker whose supervisor goes away exits at once, mid-job, and its job is recovered', async () => {
+      const { queue, served } = await serveQueue(2, ...fast, '--max-stalled', '0')
+      const path = scratch()
+      const f = executor(queue).submit(tasks.notePidThenSleep, path, 60_000)
+      await until(() => existsSync(path))
+      const runner = served.find((worker) => worker.pid === Number(lines(path)[0]))!
+      runner.child.disconnect()
+      await runner.stop('SIGCONT') // waits for the exit; SIGCONT itself does nothing
+      expect(runner.child.exitCode).toBe(1)
+      expect(f.exception(30_000)).toBeInstanceOf(WorkerLost)
+    })
+
     it('SIGTERM lets a worker finish its running job before it exits', async () => {
       const { queue, served } = await serveQueue(1)
       const f = executor(queue).submit(tasks.sleep, 500, 'finished')
@@ -249,6 +262,21 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       })
       expect(early.exception(5000)).toBeInstanceOf(QueueUnavailable)
       await ex.shutdown()
+    })
+  })
+
+  describe('missed events', () => {
+    it('a job that vanished without an event is noticed by reading its state (reconcileMs)', async () => {
+      const queue = `q${queueCount++}` // no worker: the job waits
+      const ex = executor(queue, { reconcileMs: 200 })
+      const f = ex.submit(tasks.add, 1, 1)
+      const raw = inspect(queue)
+      let job: Job | undefined
+      while (!job) [job] = await raw.getJobs(['waiting'])
+      const client = new Redis(redis.url)
+      await client.multi().lrem(`bull:${queue}:wait`, 0, job.id!).del(`bull:${queue}:${job.id}`).exec() // behind BullMQ's back: no event
+      await client.quit()
+      expect(() => f.result(10_000)).toThrow(CancelledError)
     })
   })
 

@@ -41,6 +41,20 @@ export const USAGE = `usage: concurrent-futures bench [task] [options]
   --compare            the same workload through piscina, poolifier, tinypool, workerpool and inline
   --python             with --compare and fib: Python's concurrent.futures too`
 
+/** The command line as a queue: next() takes an argument, value(flag) the one a flag needs. */
+export function commandLine(argv: string[]): { more(): boolean; next(): string; value(flag: string): string } {
+  const rest = [...argv]
+  return {
+    more: () => rest.length > 0,
+    next: () => rest.shift()!,
+    value(flag) {
+      const next = rest.shift()
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`)
+      return next
+    },
+  }
+}
+
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const cores = availableParallelism()
   const options: Omit<BenchOptions, 'workload'> & { workload?: Workload } = {
@@ -57,14 +71,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   }
   let taskArg: string | undefined
   let args: unknown[] | undefined
-  const rest = [...argv]
-  const value = (flag: string): string => {
-    const next = rest.shift()
-    if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`)
-    return next
-  }
-  while (rest.length > 0) {
-    const arg = rest.shift()!
+  const { more, next, value } = commandLine(argv)
+  while (more()) {
+    const arg = next()
     switch (arg) {
       case '--args': args = parseJsonArgs(value(arg)); break
       case '--workers': options.workers = parseCounts(value(arg), arg); break

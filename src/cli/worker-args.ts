@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { ServeOptions } from '../queue/serve.js'
-import { parseCount, UsageError } from './args.js'
+import { commandLine, parseCount, UsageError } from './args.js'
 
 export const WORKER_USAGE = `usage: concurrent-futures worker --queue <name> --tasks <module> [options]
 
@@ -28,14 +28,9 @@ SIGTERM or SIGINT: finish the running jobs, then exit.`
 export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv): ServeOptions {
   const options: Partial<ServeOptions> = {}
   let redis = env.REDIS_URL || 'redis://127.0.0.1:6379'
-  const rest = [...argv]
-  const value = (flag: string): string => {
-    const next = rest.shift()
-    if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`)
-    return next
-  }
-  while (rest.length > 0) {
-    const arg = rest.shift()!
+  const { more, next, value } = commandLine(argv)
+  while (more()) {
+    const arg = next()
     switch (arg) {
       case '--queue': options.queue = value(arg); break
       case '--tasks': options.tasks = parseModule(value(arg)); break

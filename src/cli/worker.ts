@@ -1,17 +1,23 @@
-// `concurrent-futures worker`: serves a queue until SIGTERM or SIGINT, or,
-// when a supervisor forked it, until the supervisor goes away.
+// `concurrent-futures worker`: serves a queue until SIGTERM or SIGINT, which
+// let the running jobs finish (a second one stops at once: with Redis away,
+// finishing can wait forever), or until the supervisor that forked it goes
+// away, which stops it at once; its running jobs then stall and run again
+// elsewhere.
 
 import { serve, type ServeOptions } from '../queue/serve.js'
 
 export async function runWorker(options: ServeOptions): Promise<void> {
   const worker = await serve(options)
   console.log(`serving queue ${options.queue}: ${worker.tasks.join(', ')}`)
+  const now = (): never => process.exit(1)
+  process.once('disconnect', now)
   await new Promise<void>((resolve) => {
-    const stop = (): void => resolve()
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
-    process.once('disconnect', stop)
+    process.once('SIGTERM', resolve)
+    process.once('SIGINT', resolve)
   })
+  process.once('SIGTERM', now)
+  process.once('SIGINT', now)
   await worker.close()
+  process.off('disconnect', now)
   if (process.connected) process.disconnect()
 }
