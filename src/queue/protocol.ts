@@ -53,9 +53,8 @@ export interface RelayData {
   reconcileMs: number
 }
 
-/** shared[STATUS]: the relay's Redis connection. */
+/** shared[STATUS]: the relay's Redis connection; 0 until the first attempt to connect ends. */
 export const STATUS = 0
-export const CONNECTING = 0
 export const UP = 1
 export const DOWN = 2
 /** shared[TICKET] is the last cancel request answered, shared[ANSWER] its answer (1: removed). */
