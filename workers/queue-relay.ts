@@ -10,9 +10,10 @@ import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
+import type { EncodedValue } from '../src/wire/error-codec.js'
 import {
   ANSWER, DOWN, interruptChannel, STATUS, TICKET, UP,
-  type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
+  type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
 const { port, doorbell, shared: sharedBuffer, connection, queue: name, prefix, globalConcurrency, reconcileMs } = workerData as RelayData
@@ -107,13 +108,25 @@ eventsClient.on('ready', () => {
   connectedBefore = true
 })
 
-/** The failed event carries only the message; the name and stack are on the job. */
+/** The failed event carries only the message; the stack is on the job, the whole error in its log. */
 async function remoteError(id: string, message: string): Promise<RemoteError> {
-  const job = await Job.fromId(queue, id).catch(() => undefined)
+  const [job, log] = await Promise.all([
+    Job.fromId(queue, id).catch(() => undefined),
+    queue.getJobLogs(id, 0, 0, false).catch(() => undefined),
+  ])
   const stack = job?.stacktrace?.at(-1) ?? undefined
   const header = stack?.indexOf(`: ${message}`) ?? -1
   const errorName = header > 0 && /^[\w$.]+$/.test(stack!.slice(0, header)) ? stack!.slice(0, header) : 'Error'
-  return { name: errorName, message, stack }
+  return { name: errorName, message, stack, ...thrownIn(log?.logs[0]) }
+}
+
+function thrownIn(line: string | undefined): { thrown?: EncodedValue } {
+  try {
+    const { cfThrown } = JSON.parse(line ?? '{}') as Partial<ErrorLog>
+    return cfThrown ? { thrown: cfThrown } : {}
+  } catch {
+    return {}
+  }
 }
 
 port.on('message', (message: ToRelay) => {

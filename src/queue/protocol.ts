@@ -2,6 +2,7 @@
 // that serve the queue. Jobs carry a task name and JSON data, never code.
 
 import type { MessagePort } from 'node:worker_threads'
+import type { EncodedValue } from '../wire/error-codec.js'
 
 /** The data of a BullMQ job. */
 export interface JobData {
@@ -80,6 +81,13 @@ export interface RemoteError {
   name: string
   message: string
   stack: string | undefined
+  /** The whole error (own properties, cause chain), when the worker could log it as JSON. */
+  thrown?: EncodedValue
+}
+
+/** The job log line in which a worker leaves the whole error it failed with. */
+export interface ErrorLog {
+  cfThrown: EncodedValue
 }
 
 /** One change of a job, as the relay saw it. */

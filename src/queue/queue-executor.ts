@@ -35,7 +35,7 @@ import { decodeThrown } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
 import {
   ANSWER, DOWN, SHARED_WORDS, STALLED_REASON, STATUS, TICKET,
-  type Backoff, type Connection, type FromRelay, type JobEvent, type JobOptions, type KeepJobs, type NewJob, type RelayData, type ToRelay,
+  type Backoff, type Connection, type FromRelay, type JobEvent, type JobOptions, type KeepJobs, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from './protocol.js'
 
 export interface QueueExecutorOptions {
@@ -334,14 +334,14 @@ function checkConnection(connection: unknown): asserts connection is Connection 
 const ours: Record<string, new (message: string) => Error> = { TimeoutError, CancelledError }
 
 /** The task's error as the worker reported it, with the frames of the submit() call below the remote ones. */
-function remoteError(error: { name: string; message: string; stack: string | undefined }, site: { stack?: string }): unknown {
-  if (error.message === STALLED_REASON) {
+function remoteError({ name, message, stack, thrown }: RemoteError, site: { stack?: string }): unknown {
+  if (message === STALLED_REASON) {
     return new WorkerLost(
       `the task was lost: the workers running it stopped renewing its lock (died, or lost Redis) more often than their stall limit allows`,
       {},
     )
   }
-  const Ours = ours[error.name]
-  if (Ours) return Object.assign(new Ours(error.message), { stack: error.stack })
-  return decodeThrown({ error: { ...error, props: {}, hasCause: false } }, callerFrames(site))
+  const Ours = ours[name]
+  if (Ours) return Object.assign(new Ours(message), { stack })
+  return decodeThrown(thrown ?? { error: { name, message, stack, props: {}, hasCause: false } }, callerFrames(site))
 }

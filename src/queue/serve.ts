@@ -15,8 +15,9 @@ import { positiveInteger } from '../executors/options.js'
 import { ProcessPoolExecutor } from '../executors/process-pool.js'
 import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
+import { encodeThrown } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
-import { interruptChannel, type Connection, type JobData, type JobResult } from './protocol.js'
+import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
 export interface ServeOptions {
   connection: Connection
@@ -83,6 +84,7 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
       // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
       return { v: { ...values.map((value) => checked(value, job.name)) } }
     } catch (error) {
+      await logThrown(job, error)
       throw signal?.aborted || error instanceof TimeoutError ? final(error) : forBullmq(error)
     }
   }
@@ -126,6 +128,17 @@ async function register(url: string): Promise<Map<string, TaskRef<AnyFn>>> {
   }
   if (registry.size === 0) throw new TypeError(`${url} exports no functions, so there is nothing to serve`)
   return registry
+}
+
+/** BullMQ keeps only an error's message and stack; the rest goes in the job's log, if JSON can carry it. */
+async function logThrown(job: Job, error: unknown): Promise<void> {
+  let line: string
+  try {
+    line = JSON.stringify({ cfThrown: encodeThrown(error) } satisfies ErrorLog)
+  } catch {
+    return
+  }
+  await job.log(line).catch(() => {})
 }
 
 /**
