@@ -1,7 +1,7 @@
 // A private redis-server on a free loopback port, for the tests and the
 // benchmark: no persistence, and noeviction, as BullMQ needs.
 
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,7 @@ export function startRedis(): RedisServer {
   const port = freePort()
   const dir = mkdtempSync(join(tmpdir(), 'cf-redis-'))
   let running = false
+  let watchdog: ChildProcess | undefined
   const cli = (...args: string[]): string => execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
@@ -42,10 +43,15 @@ export function startRedis(): RedisServer {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
       }
       running = true
+      // The server is a daemon: should this process be killed before it can stop it, this stops it.
+      const stopIfOrphaned = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; redis-cli -p ${port} shutdown nosave; rm -rf '${dir}'`
+      watchdog = spawn('sh', ['-c', stopIfOrphaned], { stdio: 'ignore', detached: true })
+      watchdog.unref()
     },
     stop(save = false) {
       if (!running) return
       running = false
+      watchdog?.kill()
       try {
         cli('shutdown', save ? 'save' : 'nosave')
       } catch {
