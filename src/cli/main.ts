@@ -85,6 +85,7 @@ try {
   process.exitCode = await main(process.argv.slice(2))
 } catch (error) {
   if (!(error instanceof UsageError || error instanceof TaskFailed)) throw error
-  console.error(`concurrent-futures ${process.argv[2] === 'worker' ? 'worker' : 'bench'}: ${error.message}`)
+  const command = process.argv[2] ?? 'bench'
+  console.error(`concurrent-futures${command === 'bench' || command === 'worker' ? ` ${command}` : ''}: ${error.message}`)
   process.exitCode = 2
 }

@@ -97,7 +97,16 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
     ...(options.maxStalledCount === undefined ? {} : { maxStalledCount: options.maxStalledCount }),
     ...(options.rateLimit ? { limiter: { max: options.rateLimit.max, duration: options.rateLimit.durationMs } } : {}),
   })
-  worker.on('error', (error) => console.error(`concurrent-futures worker (${queue}): ${error.message}`))
+  // ioredis retries a lost connection every few hundred ms: say so once per outage, not once per try.
+  let lastError: string | undefined
+  worker.on('error', (error) => {
+    if (error.message !== lastError) console.error(`concurrent-futures worker (${queue}): ${error.message}; retrying`)
+    lastError = error.message
+  })
+  redis.on('ready', () => {
+    if (lastError !== undefined) console.error(`concurrent-futures worker (${queue}): connected to Redis again`)
+    lastError = undefined
+  })
   subscriber.on('error', () => {}) // the worker reports the same connection's errors
   await Promise.all([worker.waitUntilReady(), subscriber.subscribe(interruptChannel(prefix, queue))])
 
