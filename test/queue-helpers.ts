@@ -33,7 +33,7 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-/** A `concurrent-futures worker` process, forked so it also ends if the test process does. */
+/** A `concurrent-futures worker` process, forked so it also ends if the test process does; a later `--tasks` in `args` overrides the fixtures. */
 export function startWorker(redis: RedisServer, queue: string, ...args: string[]): WorkerProcess {
   const child = fork(cli, ['worker', '--queue', queue, '--tasks', tasksModule, '--redis', redis.url, '--concurrency', '1', ...args], {
     execArgv: ['--import', 'tsx'],

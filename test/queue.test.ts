@@ -304,6 +304,15 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(executor(processes).submit(tasks.pid).result(10_000)).not.toBe(onProcesses!.pid)
     })
 
+    it('examples/scale-out.ts runs against a worker serving examples/scale-out-tasks.ts', async () => {
+      const queue = `q${queueCount++}`
+      const worker = startWorker(redis, queue, '--tasks', fileURLToPath(new URL('../examples/scale-out-tasks.ts', import.meta.url)))
+      workers.push(worker)
+      const example = fileURLToPath(new URL('../examples/scale-out.ts', import.meta.url))
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', example], { env: { ...process.env, REDIS_URL: redis.url, QUEUE: queue }, timeout: 30_000 })
+      expect(stdout.trim()).toMatch(/^first done: \d+; all: 6765, 75025, 832040$/)
+    })
+
     it('the worker command refuses a bad command line with one line and exit code 2', async () => {
       const cli = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url))
       const run = (...args: string[]) => promisify(execFile)(process.execPath, [cli, 'worker', ...args]).catch((error: { code: number; stderr: string }) => error)
