@@ -121,7 +121,7 @@ export class QueueExecutor extends Executor {
       queue,
       prefix,
       globalConcurrency: positiveInteger(options.globalConcurrency, 'globalConcurrency'),
-      reconcileMs: options.reconcileMs === undefined ? 5000 : checkTimeout(options.reconcileMs, 'reconcileMs'),
+      reconcileMs: positiveInteger(options.reconcileMs, 'reconcileMs') ?? 5000,
     }
     this.#thread = new Worker(fileURLToPath(relayEntry), { workerData: data, transferList: [port2], name: `QueueExecutor ${queue}` })
     this.#port = port1
