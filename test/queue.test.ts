@@ -28,10 +28,14 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
   })
 
   afterEach(async () => {
-    await Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true })))
+    // Bounded, so that a test that failed with a job stuck on a dead worker still stops its workers.
+    const shutdowns = Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true })))
+    await Promise.race([shutdowns, later(10_000)])
     await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
-    await Promise.all(workers.splice(0).map((worker) => worker.stop()))
+    await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
   })
+
+  const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
   afterAll(() => redis.stop())
 
@@ -81,6 +85,8 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(error).toBeInstanceOf(RangeError)
       expect(error.message).toBe('nope')
       expect(error.stack).toMatch(/at fail \(.*tasks\.ts[\s\S]*--- submitted from ---[\s\S]*queue\.test\.ts/)
+      const big = executor(queue).submit(tasks.failWithBigInt).exception(10_000) as Error & { size?: bigint }
+      expect([big instanceof RangeError, big.message, big.size]).toEqual([true, 'too big', undefined]) // the class survives the property JSON drops
     })
 
     it('refuse values JSON would change, on the way in and out', async () => {
@@ -104,6 +110,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(ex.submitWith({ attempts: 3, backoff: { type: 'fixed', delay: 150 } }, tasks.flaky, path, 2).result(10_000)).toBe(3)
       expect(performance.now() - started).toBeGreaterThanOrEqual(300)
       expect(executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 1).result(10_000)).toBe(2)
+      expect(() => executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 5).result(10_000)).toThrow('attempt 2 fails') // the last attempt's error
     })
   })
 

@@ -10,7 +10,6 @@ import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
-import type { EncodedValue } from '../src/wire/error-codec.js'
 import {
   ANSWER, DOWN, interruptChannel, STATUS, TICKET, UP,
   type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
@@ -108,25 +107,19 @@ eventsClient.on('ready', () => {
   connectedBefore = true
 })
 
-/** The failed event carries only the message; the stack is on the job, the whole error in its log. */
-async function remoteError(id: string, message: string): Promise<RemoteError> {
-  const [job, log] = await Promise.all([
-    Job.fromId(queue, id).catch(() => undefined),
-    queue.getJobLogs(id, 0, 0, false).catch(() => undefined),
-  ])
-  const stack = job?.stacktrace?.at(-1) ?? undefined
-  const header = stack?.indexOf(`: ${message}`) ?? -1
-  const errorName = header > 0 && /^[\w$.]+$/.test(stack!.slice(0, header)) ? stack!.slice(0, header) : 'Error'
-  return { name: errorName, message, stack, ...thrownIn(log?.logs[0]) }
-}
-
-function thrownIn(line: string | undefined): { thrown?: EncodedValue } {
+/**
+ * The failed event carries only the message; the worker logged the whole
+ * error on the job. A job that failed for stalling too often has no log.
+ */
+async function remoteError(id: string, failedReason: string): Promise<RemoteError> {
+  const log = await queue.getJobLogs(id, 0, 0, false).catch(() => undefined)
   try {
-    const { cfThrown } = JSON.parse(line ?? '{}') as Partial<ErrorLog>
-    return cfThrown ? { thrown: cfThrown } : {}
+    const { cfThrown } = JSON.parse(log?.logs[0] ?? '{}') as Partial<ErrorLog>
+    if (cfThrown) return { failedReason, thrown: cfThrown }
   } catch {
-    return {}
+    // not a line a worker wrote
   }
+  return { failedReason }
 }
 
 port.on('message', (message: ToRelay) => {
@@ -210,7 +203,7 @@ async function reconcile(): Promise<void> {
       settle(id, { id, event: 'completed', result: job?.returnvalue as JobResult | null })
     } else if (state === 'failed') {
       const job = await Job.fromId(queue, id)
-      settle(id, { id, event: 'failed', error: await remoteError(id, job?.failedReason ?? 'the job failed') })
+      settle(id, { id, event: 'failed', error: await remoteError(id, job?.failedReason ?? 'the job failed, and was removed') })
     } else if (state === 'active') {
       started(id)
     } else if (state === 'unknown') {

@@ -77,11 +77,9 @@ export type ToRelay =
   | { remove: string[] }
   | { close: true }
 
+/** Why a job failed: BullMQ's failedReason (the message), and the whole error as the worker logged it. */
 export interface RemoteError {
-  name: string
-  message: string
-  stack: string | undefined
-  /** The whole error (own properties, cause chain), when the worker could log it as JSON. */
+  failedReason: string
   thrown?: EncodedValue
 }
 

@@ -207,7 +207,7 @@ export class QueueExecutor extends Executor {
     this.#port.postMessage(message)
   }
 
-  /** Removes the job if it has not started; blocks this thread for one round trip to Redis. */
+  /** Removes the job if it has not started; blocks this thread while the relay asks Redis (two round trips). */
   #cancel(id: string): boolean {
     const unsent = this.#batch.findIndex((job) => job.id === id)
     if (unsent >= 0) {
@@ -334,14 +334,15 @@ function checkConnection(connection: unknown): asserts connection is Connection 
 const ours: Record<string, new (message: string) => Error> = { TimeoutError, CancelledError }
 
 /** The task's error as the worker reported it, with the frames of the submit() call below the remote ones. */
-function remoteError({ name, message, stack, thrown }: RemoteError, site: { stack?: string }): unknown {
-  if (message === STALLED_REASON) {
+function remoteError({ failedReason, thrown }: RemoteError, site: { stack?: string }): unknown {
+  if (!thrown) {
+    if (failedReason !== STALLED_REASON) return new Error(failedReason)
     return new WorkerLost(
-      `the task was lost: the workers running it stopped renewing its lock (died, or lost Redis) more often than their stall limit allows`,
+      'the task was lost: the workers running it stopped renewing its lock (died, or lost Redis) more often than their stall limit allows',
       {},
     )
   }
-  const Ours = ours[name]
-  if (Ours) return Object.assign(new Ours(message), { stack })
-  return decodeThrown(thrown ?? { error: { name, message, stack, props: {}, hasCause: false } }, callerFrames(site))
+  const Ours = 'error' in thrown && ours[thrown.error.name]
+  if (Ours) return Object.assign(new Ours(thrown.error.message), { stack: thrown.error.stack })
+  return decodeThrown(thrown, callerFrames(site))
 }

@@ -65,27 +65,33 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
   const interrupted = new Map<string, string>()
   const subscriber = redis.duplicate()
   subscriber.on('message', (_channel: string, message: string) => {
-    const { jobId, reason } = JSON.parse(message) as { jobId: string; reason: string }
+    let jobId: string, reason: string
+    try {
+      ;({ jobId, reason } = JSON.parse(message) as { jobId: string; reason: string })
+    } catch {
+      return // not ours: anyone with access to Redis can publish on the channel
+    }
     if (worker.cancelJob(jobId, reason)) return
     interrupted.set(jobId, reason)
     setTimeout(() => interrupted.delete(jobId), REMEMBER_MS).unref()
   })
 
   const run = async (job: Job<JobData, JobResult>, _token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> => {
-    const task = registry.get(job.name)
-    if (!task) throw final(new Error(`unknown task '${job.name}': this worker serves ${[...registry.keys()].join(', ')}`))
-    const refused = job.data.interrupt ?? interrupted.get(job.id!)
-    if (refused !== undefined) throw final(new Error(`interrupted before it started: ${refused}`))
-    const { args, chunk, timeoutMs } = job.data
-    const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
     try {
+      const task = registry.get(job.name)
+      if (!task) throw new Unrunnable(`unknown task '${job.name}': this worker serves ${[...registry.keys()].join(', ')}`)
+      const refused = job.data.interrupt ?? interrupted.get(job.id!)
+      if (refused !== undefined) throw new Unrunnable(`interrupted before it started: ${refused}`)
+      const { args, chunk, timeoutMs } = job.data
+      const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
       if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
       const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
       // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
       return { v: { ...values.map((value) => checked(value, job.name)) } }
     } catch (error) {
       await logThrown(job, error)
-      throw signal?.aborted || error instanceof TimeoutError ? final(error) : forBullmq(error)
+      const final = signal?.aborted || error instanceof TimeoutError || error instanceof Unrunnable
+      throw forBullmq(error, final ? UnrecoverableError : Error)
     }
   }
 
@@ -139,22 +145,28 @@ async function register(url: string): Promise<Map<string, TaskRef<AnyFn>>> {
   return registry
 }
 
-/** BullMQ keeps only an error's message and stack; the rest goes in the job's log, if JSON can carry it. */
+/** A job no attempt can run: retries are pointless. */
+class Unrunnable extends Error {}
+
+/**
+ * BullMQ keeps only an error's message and stack, so the whole error goes in
+ * the job's log, where the submitter reads it back; what JSON cannot carry
+ * (a BigInt property, say) is dropped from it, not the error.
+ */
 async function logThrown(job: Job, error: unknown): Promise<void> {
+  const thrown = encodeThrown(error)
   let line: string
   try {
-    line = JSON.stringify({ cfThrown: encodeThrown(error) } satisfies ErrorLog)
+    line = JSON.stringify({ cfThrown: thrown } satisfies ErrorLog)
   } catch {
-    return
+    const { name, message, stack } = 'error' in thrown ? thrown.error : new Error(String(thrown.value))
+    line = JSON.stringify({ cfThrown: { error: { name, message, stack, props: {}, hasCause: false } } } satisfies ErrorLog)
   }
   await job.log(line).catch(() => {})
 }
 
-/**
- * BullMQ keeps an error's message and stack; the stack's first line is made
- * to read `Name: message`, which is where the submitter finds the class.
- */
-function forBullmq(error: unknown, Class: new (message: string) => Error = Error): Error {
+/** The error BullMQ records, its stack's first line made to read `Name: message`, as dashboards show it. */
+function forBullmq(error: unknown, Class: new (message: string) => Error): Error {
   const name = error instanceof Error ? error.name : 'Error'
   const message = error instanceof Error ? error.message : String(error)
   const out = new Class(message)
@@ -162,9 +174,4 @@ function forBullmq(error: unknown, Class: new (message: string) => Error = Error
   const frames = stack.indexOf('\n    at ')
   out.stack = `${name}: ${message}${frames >= 0 ? stack.slice(frames) : ''}`
   return out
-}
-
-/** A failure that retrying cannot help. */
-function final(error: unknown): Error {
-  return forBullmq(error, UnrecoverableError)
 }
