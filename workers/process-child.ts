@@ -3,8 +3,8 @@
 // relay thread holds. The relay claimed each task as it sent it, so the child
 // runs all it receives.
 
-import { serialize } from 'node:v8'
 import { Worker } from 'node:worker_threads'
+import type { Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import { INTERRUPTED, RUNNING, type ChildInit, type FromWorker, type ToChild, type ToWorker } from '../src/wire/protocol.js'
 import { initContext, interrupt } from '../src/wire/task-context.js'
@@ -23,10 +23,13 @@ function post(message: FromWorker): void {
 process.on('disconnect', () => process.exit(0))
 new Worker(new URL('./parent-watch.js', import.meta.url), { workerData: process.ppid }).unref()
 
+// How this child's messages travel: JSON, until the pool says (a throw can come first).
+let channel: Channel = 'json'
+
 // A throw outside any task ends the child; tell the pool what it was first.
 process.on('uncaughtException', (error) => {
   try {
-    send({ event: 'exit', code: 1, error: encodeThrown(error) } satisfies FromWorker, () => process.exit(1))
+    send({ event: 'exit', code: 1, error: encodeThrown(error, channel) } satisfies FromWorker, () => process.exit(1))
   } catch {
     process.exit(1)
   }
@@ -43,6 +46,7 @@ process.on('message', (message: ToChild) => {
 })
 
 async function start(init: ChildInit): Promise<void> {
+  channel = init.serialization
   states = new Int32Array(init.slotCount)
   initContext(init.name, states)
   const runTasks = taskRunner({
@@ -52,9 +56,9 @@ async function start(init: ChildInit): Promise<void> {
     },
     post,
     pull: () => undefined,
-    checkSendable: (value) => (init.serialization === 'json' ? JSON.stringify(value) : serialize(value)),
+    channel,
   })
-  if (!(await initialize(init.initializer, init.initargs, post))) return
+  if (!(await initialize(init.initializer, init.initargs, post, channel))) return
   run = (message) => {
     if (!('interrupt' in message)) return runTasks(message)
     Atomics.compareExchange(states!, message.interrupt, RUNNING, INTERRUPTED)

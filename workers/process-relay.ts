@@ -71,7 +71,7 @@ function spawn(id: number, init: ToChild): void {
 function exited(id: number, code: number | null, signal: string | null, error?: Error): void {
   // Tasks still held here were never claimed: the pool takes them back.
   if (!children.delete(id)) return
-  if (error) post({ from: id, message: { event: 'exit', code: code ?? 1, error: encodeThrown(error) } })
+  if (error) post({ from: id, message: { event: 'exit', code: code ?? 1, error: encodeThrown(error, 'clone') } })
   post({ exit: id, code, signal })
   if (closing && children.size === 0) post({ closed: true })
 }
@@ -129,7 +129,7 @@ function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknow
     } catch (error) {
       const args = inspect(task[3], { depth: 1, breakLength: Infinity })
       const reason = new TypeError(`the task's arguments cannot be sent to a child process (${args}): ${(error as Error).message}`, { cause: error ?? batchError })
-      results.push(task[0], FAILED, encodeThrown(reason))
+      results.push(task[0], FAILED, encodeThrown(reason, 'clone'))
     }
   }
   if (results.length === 0) return

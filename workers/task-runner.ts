@@ -2,6 +2,7 @@
 // results back in batches. Shared by the thread worker and the child process
 // entries, which differ only in how messages travel and how a task is claimed.
 
+import { carry, type Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import { CHUNK, FAILED, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
 import { enterTask, leaveTask } from '../src/wire/task-context.js'
@@ -16,8 +17,8 @@ export interface Transport {
   post(message: FromWorker): void
   /** The next batch already delivered, if this transport can be read synchronously. */
   pull(): TaskBatch | undefined
-  /** Throws if `value` cannot travel back to the pool. */
-  checkSendable(value: unknown): void
+  /** How messages travel back to the pool. */
+  channel: Channel
 }
 
 export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
@@ -73,7 +74,7 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
         else if (isThenable(value)) value = await value
         results.push(id, OK, value)
       } catch (error) {
-        results.push(id, FAILED, encodeThrown(error))
+        results.push(id, FAILED, encodeThrown(error, transport.channel))
       } finally {
         leaveTask()
       }
@@ -103,10 +104,10 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
     for (let i = 0; i < batch.length; i += 3) {
       if (batch[i + 1] !== OK) continue
       try {
-        transport.checkSendable(batch[i + 2])
+        carry(batch[i + 2], transport.channel)
       } catch (error) {
         batch[i + 1] = FAILED
-        batch[i + 2] = encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }))
+        batch[i + 2] = encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }), transport.channel)
       }
     }
     return batch
@@ -120,14 +121,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Runs the initializer, if any; false (after reporting it) if it failed. */
-export async function initialize(initializer: TaskSpec | undefined, initargs: unknown[], post: (message: FromWorker) => void): Promise<boolean> {
+export async function initialize(initializer: TaskSpec | undefined, initargs: unknown[], post: (message: FromWorker) => void, channel: Channel): Promise<boolean> {
   if (!initializer) return true
   try {
     const fn = await loadTask(initializer)
     await fn(...initargs)
     return true
   } catch (error) {
-    post({ event: 'init-failed', error: encodeThrown(error) })
+    post({ event: 'init-failed', error: encodeThrown(error, channel) })
     return false
   }
 }

@@ -28,7 +28,7 @@ function post(message: FromWorker): void {
 process.on('uncaughtExceptionMonitor', (error) => (lastError = error))
 process.on('exit', (code) => {
   try {
-    post({ event: 'exit', code, ...(lastError === undefined ? {} : { error: encodeThrown(lastError) }) })
+    post({ event: 'exit', code, ...(lastError === undefined ? {} : { error: encodeThrown(lastError, 'clone') }) })
   } catch {
     // The port is already closed: the pool learns of the exit from the Worker's 'exit' event.
   }
@@ -44,9 +44,9 @@ const run = taskRunner({
     }
     return undefined
   },
-  checkSendable: (value) => structuredClone(value),
+  channel: 'clone',
 })
 
-if (await initialize(initializer, initargs, post)) {
+if (await initialize(initializer, initargs, post, 'clone')) {
   port.on('message', (message: ToWorker) => ('interrupt' in message ? interrupt(message.interrupt, message.reason) : run(message)))
 }

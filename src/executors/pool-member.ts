@@ -7,6 +7,7 @@ import { inspect } from 'node:util'
 import type { Job, Pin } from './job.js'
 import type { TaskSpec } from './task.js'
 import { CHUNK, type TaskBatch, type ToWorker } from '../wire/protocol.js'
+import type { Channel } from '../wire/channel.js'
 import { encodeThrown } from '../wire/error-codec.js'
 
 /** Keep about this much work queued in each worker beyond the task it runs. */
@@ -33,6 +34,8 @@ export abstract class PoolMember {
     readonly index: number,
     /** The fewest jobs it may hold: 2 where a worker claims each task as it starts it, so it never idles between messages. */
     readonly minWindow: number,
+    /** How messages reach the worker: an interrupt's reason is encoded for it. */
+    readonly channel: Channel,
   ) {}
 
   /** How many jobs this worker may hold: the one it runs and about TARGET_QUEUED_MS more. */
@@ -68,7 +71,7 @@ export abstract class PoolMember {
   }
 
   interrupt(job: Job): void {
-    this.send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason) })
+    this.send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason, this.channel) })
   }
 
   /** Whether this worker keeps the process alive. */

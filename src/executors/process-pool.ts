@@ -71,7 +71,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   protected override spawn(index: number): ProcessMember {
     const relay = this.#startRelay()
     const id = this.#nextChild++
-    const member = new ProcessMember(index, id, relay.port)
+    const member = new ProcessMember(index, id, relay.port, this.#fork.serialization)
     this.#children.set(id, member)
     const init = {
       name: `${this.#prefix}_${index}`,
@@ -169,8 +169,9 @@ class ProcessMember extends PoolMember {
     index: number,
     readonly id: number,
     readonly relay: MessagePort,
+    serialization: 'advanced' | 'json',
   ) {
-    super(index, 2)
+    super(index, 2, serialization)
   }
 
   override setRef(): void {

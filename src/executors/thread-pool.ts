@@ -144,7 +144,7 @@ class ThreadMember extends PoolMember {
     readonly thread: Worker,
     readonly port: MessagePort,
   ) {
-    super(index, 2)
+    super(index, 2, 'clone')
   }
 
   override setRef(ref: boolean): void {

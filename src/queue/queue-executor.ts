@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { addSource, blockUntil, checkTimeout, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
-import { BrokenExecutor, CancelledError, ExecutorShutdownError, QueueUnavailable, TimeoutError, WorkerLost } from '../concurrent/errors.js'
+import { BrokenExecutor, CancelledError, ExecutorShutdownError, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
 import { positiveInteger } from '../executors/options.js'
@@ -330,9 +330,6 @@ function checkConnection(connection: unknown): asserts connection is Connection 
   }
 }
 
-/** Errors of this library keep their class: a task's timeout is a TimeoutError wherever it ran. */
-const ours: Record<string, new (message: string) => Error> = { TimeoutError, CancelledError }
-
 /** The task's error as the worker reported it, with the frames of the submit() call below the remote ones. */
 function remoteError({ failedReason, thrown }: RemoteError, site: { stack?: string }): unknown {
   if (!thrown) {
@@ -342,7 +339,5 @@ function remoteError({ failedReason, thrown }: RemoteError, site: { stack?: stri
       {},
     )
   }
-  const Ours = 'error' in thrown && ours[thrown.error.name]
-  if (Ours) return Object.assign(new Ours(thrown.error.message), { stack: thrown.error.stack })
   return decodeThrown(thrown, callerFrames(site))
 }

@@ -15,7 +15,7 @@ import { positiveInteger } from '../executors/options.js'
 import { ProcessPoolExecutor } from '../executors/process-pool.js'
 import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
-import { encodeThrown } from '../wire/error-codec.js'
+import { encodeThrown, type EncodedValue } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
 import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
@@ -89,9 +89,10 @@ export async function serve(options: ServeOptions): Promise<QueueWorker> {
       // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
       return { v: { ...values.map((value) => checked(value, job.name)) } }
     } catch (error) {
-      await logThrown(job, error)
+      const thrown = encodeThrown(error, 'json')
+      await job.log(JSON.stringify({ cfThrown: thrown } satisfies ErrorLog)).catch(() => {})
       const final = signal?.aborted || error instanceof TimeoutError || error instanceof Unrunnable
-      throw forBullmq(error, final ? UnrecoverableError : Error)
+      throw forBullmq(thrown, final ? UnrecoverableError : Error)
     }
   }
 
@@ -149,28 +150,14 @@ async function register(url: string): Promise<Map<string, TaskRef<AnyFn>>> {
 class Unrunnable extends Error {}
 
 /**
- * BullMQ keeps only an error's message and stack, so the whole error goes in
- * the job's log, where the submitter reads it back; what JSON cannot carry
- * (a BigInt property, say) is dropped from it, not the error.
+ * The error BullMQ records, its stack's first line made to read `Name: message`,
+ * as dashboards show it. BullMQ keeps only an error's message and stack, so
+ * the whole error also goes in the job's log, where the submitter reads it.
  */
-async function logThrown(job: Job, error: unknown): Promise<void> {
-  const thrown = encodeThrown(error)
-  let line: string
-  try {
-    line = JSON.stringify({ cfThrown: thrown } satisfies ErrorLog)
-  } catch {
-    const { name, message, stack } = 'error' in thrown ? thrown.error : new Error(String(thrown.value))
-    line = JSON.stringify({ cfThrown: { error: { name, message, stack, props: {}, hasCause: false } } } satisfies ErrorLog)
-  }
-  await job.log(line).catch(() => {})
-}
-
-/** The error BullMQ records, its stack's first line made to read `Name: message`, as dashboards show it. */
-function forBullmq(error: unknown, Class: new (message: string) => Error): Error {
-  const name = error instanceof Error ? error.name : 'Error'
-  const message = error instanceof Error ? error.message : String(error)
+function forBullmq(thrown: EncodedValue, Class: new (message: string) => Error): Error {
+  // Not an error: the value as JSON (what the channel made it; String() could call its hostile toString).
+  const { name, message, stack = '' } = 'error' in thrown ? thrown.error : { name: 'Error', message: typeof thrown.value === 'string' ? thrown.value : String(JSON.stringify(thrown.value)) }
   const out = new Class(message)
-  const stack = error instanceof Error ? (error.stack ?? '') : ''
   const frames = stack.indexOf('\n    at ')
   out.stack = `${name}: ${message}${frames >= 0 ? stack.slice(frames) : ''}`
   return out

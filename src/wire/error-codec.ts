@@ -1,71 +1,272 @@
-// Errors cross threads as plain records: structured clone keeps only the
-// built-in classes, message and stack, and drops own properties and `cause`.
+// What a task throws crosses threads, processes and Redis as a plain record
+// made here; structured clone alone would keep only the built-in classes,
+// message and stack, and JSON not even those.
+//
+// Neither side trusts the other. Encoding reads the thrown value as an
+// adversary may have built it (any getter or Proxy trap may throw, causes may
+// loop) and keeps what the channel can carry, noting in the message what it
+// could not. Decoding takes classes from an allow-list and defines, never
+// assigns, what the record says, so no name or key reaches Object.prototype.
+
+import { types } from 'node:util'
+import {
+  BrokenExecutor, BrokenProcessPool, BrokenThreadPool, CancelledError, DeadlockError, ExecutorShutdownError, FuturesError,
+  InvalidStateError, QueueFullError, QueueUnavailable, TimeoutError, WorkerLost,
+} from '../concurrent/errors.js'
+import { carry, type Channel } from './channel.js'
 
 export interface EncodedError {
   name: string
   message: string
-  stack: string | undefined
+  stack?: string
   props: Record<string, unknown>
+  /** Set (possibly to an encoded undefined) when the error had a `cause`. */
   cause?: EncodedValue
-  hasCause: boolean
+  /** An AggregateError's errors. */
+  errors?: EncodedValue[]
 }
 
-/** A thrown value: an Error, or anything else that was thrown. */
-export type EncodedValue = { error: EncodedError } | { value: unknown }
+/** A thrown value: an Error, or anything else that was thrown (`value` absent when JSON dropped an undefined). */
+export type EncodedValue = { error: EncodedError } | { value?: unknown }
 
-const builtins: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  EvalError,
-  URIError,
+/** Causes and errors nested deeper than this are cut (with a note), as are copies of nested data. */
+const MAX_DEPTH = 16
+/** At most this many errors in one encoding (AggregateErrors can branch), and this many values copied one by one. */
+const MAX_ERRORS = 128
+const MAX_COPIED = 10_000
+
+/** Keys with a field of their own: never taken from, or applied as, own properties. */
+const RESERVED = new Set(['name', 'message', 'stack', 'cause'])
+
+/** `thrown` as a record that can travel on `channel`; never throws. */
+export function encodeThrown(thrown: unknown, channel: Channel): EncodedValue {
+  return new Encoder(channel).value(thrown, 0)
 }
 
-export function encodeThrown(thrown: unknown, depth = 0): EncodedValue {
-  if (!(thrown instanceof Error)) {
+class Encoder {
+  /** The errors and objects being encoded above the current one: meeting one again is a cycle. */
+  readonly #path = new Set<unknown>()
+  #errors = 0
+  #copied = 0
+
+  constructor(readonly channel: Channel) {}
+
+  value(thrown: unknown, depth: number): EncodedValue {
+    if (isError(thrown)) return { error: this.#error(thrown, depth) }
+    const notes: string[] = []
+    const copy = this.#copy(thrown, 'the thrown value', notes, depth)
+    return copy ?? { error: { name: 'Error', message: notes.join('; '), props: {} } }
+  }
+
+  #error(error: object, depth: number): EncodedError {
+    const notes: string[] = []
+    this.#errors++
+    this.#path.add(error)
+    const name = this.#text(error, 'name', notes) ?? 'Error'
+    const message = this.#text(error, 'message', notes) ?? ''
+    const stack = this.#read(error, 'stack', notes)?.value
+    const encoded: EncodedError = { name, message, props: {}, ...(typeof stack === 'string' ? { stack } : {}) }
+    const aggregate = guard(() => error instanceof AggregateError) === true
+    let keys: string[] = []
     try {
-      return { value: structuredClone(thrown) }
+      keys = Object.keys(error)
+    } catch (thrown) {
+      notes.push(`listing its properties threw ${describe(thrown)}`)
+    }
+    for (const key of keys) {
+      if (RESERVED.has(key) || (aggregate && key === 'errors')) continue
+      const read = this.#read(error, key, notes)
+      const copy = read && this.#copy(read.value, `property ${key}`, notes, depth + 1)
+      if (copy) defineOwn(encoded.props, key, copy.value)
+    }
+    if (guard(() => 'cause' in error) === true) {
+      const read = this.#read(error, 'cause', notes)
+      const cause = read && this.#nested(read.value, depth, 'its cause', notes)
+      if (cause) encoded.cause = cause
+    }
+    if (aggregate) encoded.errors = this.#aggregated(error, depth, notes)
+    this.#path.delete(error)
+    if (notes.length > 0) encoded.message = `${message}${message ? ' ' : ''}[${notes.join('; ')}]`
+    return encoded
+  }
+
+  #aggregated(error: object, depth: number, notes: string[]): EncodedValue[] {
+    const read = this.#read(error, 'errors', notes)
+    let list: unknown[] = []
+    try {
+      if (read && Array.isArray(read.value)) list = Array.from(read.value as unknown[])
+    } catch (thrown) {
+      notes.push(`reading its errors threw ${describe(thrown)}`)
+    }
+    const errors: EncodedValue[] = []
+    for (const [i, item] of list.entries()) {
+      const encoded = this.#nested(item, depth, `errors[${i}]`, notes)
+      if (!encoded) break
+      errors.push(encoded)
+    }
+    return errors
+  }
+
+  /** A cause or an aggregated error, unless it loops, nests too deep or the budget is spent. */
+  #nested(value: unknown, depth: number, what: string, notes: string[]): EncodedValue | undefined {
+    if (this.#path.has(value)) notes.push(`${what} refers back to an error it is part of`)
+    else if (depth + 1 >= MAX_DEPTH) notes.push(`${what} not sent: errors nest more than ${MAX_DEPTH} deep`)
+    else if (this.#errors >= MAX_ERRORS) notes.push(`${what} not sent: more than ${MAX_ERRORS} errors`)
+    else return this.value(value, depth + 1)
+    return undefined
+  }
+
+  /** What the channel delivers of `value`: whole, or, for an object it cannot carry, the parts it can; undefined (noted) if none. */
+  #copy(value: unknown, what: string, notes: string[], depth: number): { value: unknown } | undefined {
+    let reason: unknown
+    try {
+      return { value: carry(value, this.channel) }
+    } catch (thrown) {
+      reason = thrown
+    }
+    if (typeof value === 'object' && value !== null && !this.#path.has(value) && depth < MAX_DEPTH && this.#copied < MAX_COPIED) {
+      const parts = this.#copyParts(value, what, notes, depth)
+      if (parts) return parts
+    }
+    notes.push(`${what} not sent: ${this.#path.has(value) ? 'it refers back to itself' : `${describe(value)} (${describe(reason)})`}`)
+    return undefined
+  }
+
+  /** An object the channel refused as a whole, copied key by key into a plain object or array. */
+  #copyParts(value: object, what: string, notes: string[], depth: number): { value: unknown } | undefined {
+    let keys: string[]
+    let array: boolean
+    try {
+      array = Array.isArray(value)
+      keys = Object.keys(value)
     } catch {
-      return { value: String(thrown) }
+      return undefined
+    }
+    this.#path.add(value)
+    const copy: object = array ? [] : {}
+    for (const key of keys) {
+      this.#copied++
+      const read = this.#read(value, key, notes, what)
+      const part = read && this.#copy(read.value, array ? `${what}[${key}]` : `${what}.${key}`, notes, depth + 1)
+      if (part) defineOwn(copy, key, part.value)
+    }
+    this.#path.delete(value)
+    return { value: copy }
+  }
+
+  /** `object[key]`, or undefined (noted) if reading it threw. */
+  #read(object: object, key: string, notes: string[], what = 'its'): { value: unknown } | undefined {
+    try {
+      return { value: (object as Record<string, unknown>)[key] }
+    } catch (thrown) {
+      notes.push(`reading ${what === 'its' ? `its ${key}` : `${what}.${key}`} threw ${describe(thrown)}`)
+      return undefined
     }
   }
-  const props: Record<string, unknown> = {}
-  for (const key of Object.keys(thrown)) {
-    if (key === 'cause') continue
-    try {
-      props[key] = structuredClone((thrown as unknown as Record<string, unknown>)[key])
-    } catch {
-      props[key] = String((thrown as unknown as Record<string, unknown>)[key])
-    }
-  }
-  const hasCause = 'cause' in thrown && depth < 16
-  return {
-    error: {
-      name: thrown.name,
-      message: thrown.message,
-      stack: thrown.stack,
-      props,
-      hasCause,
-      ...(hasCause ? { cause: encodeThrown(thrown.cause, depth + 1) } : {}),
-    },
+
+  /** A string field: a string as it is, anything else as String() makes it, undefined if there is none. */
+  #text(error: object, key: 'name' | 'message', notes: string[]): string | undefined {
+    const read = this.#read(error, key, notes)
+    if (read === undefined || read.value === undefined) return undefined
+    if (typeof read.value === 'string') return read.value
+    const text = guard(() => String(read.value))
+    if (typeof text === 'string') return text
+    notes.push(`its ${key} is ${describe(read.value)}`)
+    return undefined
   }
 }
+
+function isError(value: unknown): value is object {
+  return guard(() => value instanceof Error || types.isNativeError(value)) === true
+}
+
+/** What `fn` returns, or undefined if it throws. */
+function guard<T>(fn: () => T): T | undefined {
+  try {
+    return fn()
+  } catch {
+    return undefined
+  }
+}
+
+/** A short description of any value, for a note; never throws. */
+function describe(value: unknown): string {
+  const text = guard(() => {
+    switch (typeof value) {
+      case 'bigint':
+        return `a bigint (${value}n)`
+      case 'symbol':
+        return `a symbol (${String(value)})`
+      case 'function':
+        return 'a function'
+      case 'string':
+        return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value)
+      case 'object': {
+        if (value === null) return 'null'
+        const message = isError(value) ? (value as Error).message : undefined
+        return typeof message === 'string' ? `${(value as Error).name}: ${message}` : Object.prototype.toString.call(value)
+      }
+      default:
+        return String(value)
+    }
+  })
+  return typeof text === 'string' ? text : 'a value that cannot be described'
+}
+
+/** Sets an own property, whatever its key: `__proto__` included, never through a setter. */
+function defineOwn(target: object, key: string, value: unknown, enumerable = true): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable, configurable: true })
+}
+
+/** The classes an error may come back as, by name; anything else is an Error with its name. */
+const classes = new Map<string, (message: string) => Error>([
+  ...[Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError].map((C) => [C.name, (m: string) => new C(m)] as const),
+  ['AggregateError', (m: string) => new AggregateError([], m)],
+  ...[
+    FuturesError, CancelledError, InvalidStateError, TimeoutError, DeadlockError, ExecutorShutdownError, QueueFullError,
+    BrokenExecutor, BrokenThreadPool, BrokenProcessPool, QueueUnavailable,
+  ].map((C) => [C.name, (m: string) => new C(m)] as const),
+  ['WorkerLost', (m: string) => new WorkerLost(m, {})],
+])
 
 /**
- * Re-creates a thrown value. Built-in classes come back as themselves; other
- * errors as an Error with the original `name`. `submitStack` (the frames of
- * the submit call) is appended, so both sides of the trip show.
+ * Re-creates a thrown value from any input: a record that is not one of
+ * ours decodes to a plain Error saying so. `submitStack` (the frames of the
+ * submit call) is appended to the stack, so both sides of the trip show.
  */
-export function decodeThrown(encoded: EncodedValue, submitStack?: string): unknown {
-  if ('value' in encoded) return encoded.value
-  const { name, message, stack, props, hasCause, cause } = encoded.error
-  const Ctor = builtins[name] ?? Error
-  const error = new Ctor(message, hasCause && cause ? { cause: decodeThrown(cause) } : undefined)
-  if (error.name !== name) Object.defineProperty(error, 'name', { value: name, configurable: true, writable: true })
-  Object.assign(error, props)
+export function decodeThrown(encoded: unknown, submitStack?: string): unknown {
+  const thrown = decode(encoded, 0)
   const frames = submitStack?.slice(submitStack.indexOf('\n') + 1)
-  error.stack = frames ? `${stack ?? `${name}: ${message}`}\n    --- submitted from ---\n${frames}` : stack
+  if (frames && thrown instanceof Error) defineOwn(thrown, 'stack', `${thrown.stack}\n    --- submitted from ---\n${frames}`, false)
+  return thrown
+}
+
+function decode(encoded: unknown, depth: number): unknown {
+  if (!isRecord(encoded)) return new Error(`an error came back in a form this library does not write (${describe(encoded)})`)
+  if (!Object.hasOwn(encoded, 'error')) return own(encoded, 'value')
+  const record = own(encoded, 'error')
+  if (!isRecord(record)) return new Error(`an error came back in a form this library does not write (${describe(record)})`)
+  const name = text(own(record, 'name')) ?? 'Error'
+  const message = text(own(record, 'message')) ?? ''
+  const error = (classes.get(name) ?? classes.get('Error')!)(message)
+  if (error.name !== name) defineOwn(error, 'name', name, false)
+  const props = own(record, 'props')
+  if (isRecord(props)) for (const key of Object.keys(props)) if (!RESERVED.has(key)) defineOwn(error, key, props[key])
+  if (Object.hasOwn(record, 'cause') && depth < MAX_DEPTH) defineOwn(error, 'cause', decode(own(record, 'cause'), depth + 1), false)
+  const errors = own(record, 'errors')
+  if (Array.isArray(errors) && depth < MAX_DEPTH) defineOwn(error, 'errors', errors.map((item) => decode(item, depth + 1)), false)
+  defineOwn(error, 'stack', text(own(record, 'stack')) ?? `${name}: ${message}`, false)
   return error
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function own(record: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(record, key) ? record[key] : undefined
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
 }

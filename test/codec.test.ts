@@ -1,0 +1,297 @@
+// The error codec against an adversary: any error-shaped value, however its
+// name, getters, causes or properties are built, encodes without throwing,
+// travels on its channel, and decodes to an Error of the right class, name
+// and message, or degrades to a plain Error. Then the same values thrown in
+// real workers: the future fails with the decoded error, the pool goes on.
+
+import fc from 'fast-check'
+import { deserialize, serialize } from 'node:v8'
+import { describe, expect, it } from 'vitest'
+import { fromModule, type Executor } from 'concurrent-futures'
+import { decodeThrown, encodeThrown } from '../src/wire/error-codec.js'
+import type { Channel } from '../src/wire/channel.js'
+import { buildThrown, prototypeNames, type ErrorSpec, type ThrownSpec, type ValueSpec } from './fixtures/hostile.js'
+import { pool, processPool, tasks, until } from './helpers.js'
+
+const hostile = fromModule<typeof import('./fixtures/hostile.js')>(new URL('./fixtures/hostile.ts', import.meta.url))
+
+/** What each channel does to a message on its way. */
+const transports: Record<Channel, (message: unknown) => unknown> = {
+  clone: (message) => structuredClone(message),
+  advanced: (message) => deserialize(serialize(message)),
+  json: (message) => JSON.parse(JSON.stringify(message)),
+}
+const channels = Object.keys(transports) as Channel[]
+
+/** Keys with fields of their own; tested through `name`, `message` and `throwing` rather than as plain properties. */
+const RESERVED = ['name', 'message', 'stack', 'cause']
+const nameArb = fc.oneof(fc.constantFrom(...prototypeNames, 'prototype', 'TypeError', 'AggregateError', 'TimeoutError', 'WorkerLost'), fc.string())
+const keyArb = fc.oneof(fc.constantFrom(...prototypeNames, 'prototype', 'errors', 'code'), fc.string()).filter((key) => !RESERVED.includes(key))
+
+const { value: valueArb } = fc.letrec<{ value: ValueSpec }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.record({ json: fc.jsonValue({ maxDepth: 2 }) }),
+    fc.record({ bigint: fc.bigInt().map(String) }),
+    fc.constant({ fn: true as const }),
+    fc.record({ symbol: fc.string() }),
+    fc.record({ date: fc.integer() }),
+    fc.constant({ cycle: true as const }),
+    fc.record({ object: fc.array(fc.tuple(keyArb, tie('value')), { maxLength: 3 }) }),
+  ),
+}))
+
+const { thrown: thrownArb } = fc.letrec<{ thrown: ThrownSpec; error: ErrorSpec }>((tie) => ({
+  thrown: fc.oneof({ depthSize: 'small' }, fc.record({ error: tie('error') }), fc.record({ value: valueArb })),
+  error: fc.record(
+    {
+      class: fc.constantFrom('Error', 'TypeError', 'RangeError', 'SyntaxError', 'AggregateError', 'Custom'),
+      message: fc.string(),
+      name: nameArb,
+      props: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 4 }),
+      throwing: fc.subarray(['name', 'message', 'stack', 'cause', 'code', 'errors']),
+      cause: tie('thrown'),
+      selfCause: fc.boolean(),
+      errors: fc.array(tie('thrown'), { maxLength: 3 }),
+      proxy: fc.constantFrom('transparent' as const, 'hostile' as const),
+    },
+    { requiredKeys: ['class', 'message', 'props', 'throwing'] },
+  ),
+}))
+
+/** Whether the channel carries a value of this kind as it is (leaving aside what it does to it, like JSON to a Date). */
+function travels(spec: ValueSpec, channel: Channel): boolean {
+  if ('fn' in spec || 'symbol' in spec) return false
+  if ('bigint' in spec || 'cycle' in spec) return channel !== 'json'
+  if ('object' in spec) return spec.object.every(([, value]) => travels(value, channel))
+  return true
+}
+
+/** Whether encoding leaves no note: nothing throws, nothing is dropped. */
+function clean(spec: ThrownSpec, channel: Channel): boolean {
+  if ('value' in spec) return travels(spec.value, channel)
+  const e = spec.error
+  return e.throwing.length === 0 && e.proxy !== 'hostile' && !e.selfCause &&
+    e.props.every(([, value]) => travels(value, channel)) && (!e.cause || clean(e.cause, channel)) &&
+    (e.class !== 'AggregateError' || (e.errors ?? []).every((item) => clean(item, channel)))
+}
+
+/** What the decoded value must be, given what was thrown. */
+function check(spec: ThrownSpec, decoded: unknown, channel: Channel, depth = 0): void {
+  if ('value' in spec) return checkValue(spec.value, decoded, channel)
+  const e = spec.error
+  expect(decoded).toBeInstanceOf(Error)
+  const error = decoded as Error & { errors?: unknown[] }
+  if (e.proxy === 'hostile') return // nothing of it can be read: a plain Error saying so
+  if (e.throwing.includes('name')) expect(error.name).toBe('Error')
+  else {
+    const expected = e.name ?? (e.class === 'Custom' ? 'Error' : e.class)
+    expect(error.name).toBe(expected)
+    if (e.name === undefined && e.class !== 'Custom') expect(error).toBeInstanceOf(globalThis[e.class])
+  }
+  if (!e.throwing.includes('message')) {
+    if (clean(spec, channel)) expect(error.message).toBe(e.message)
+    else expect(error.message.startsWith(e.message)).toBe(true)
+  }
+  const props = new Map(e.props)
+  for (const key of e.throwing) props.delete(key)
+  const replacedErrors = props.has('errors')
+  if (e.class === 'AggregateError') props.delete('errors')
+  for (const [key, value] of props) {
+    const own = Object.getOwnPropertyDescriptor(error, key)
+    if (travels(value, channel)) {
+      expect(own, `property ${key}`).toBeDefined()
+      if ('json' in value || 'bigint' in value) expect(own!.value).toEqual(transports[channel](buildValue(value)))
+    } else if ('cycle' in value) {
+      expect(own?.value, `property ${key}`).toEqual({ n: 1 }) // what JSON can carry of it
+    } else if (!('object' in value)) {
+      expect(own, `property ${key}`).toBeUndefined()
+      expect(error.message).toContain(`property ${key} not sent`)
+    }
+  }
+  if (e.cause && !e.selfCause && !e.throwing.includes('cause') && depth < 4) {
+    expect(Object.hasOwn(error, 'cause')).toBe(true)
+    check(e.cause, error.cause, channel, depth + 1)
+  }
+  if (e.class === 'AggregateError' && !e.throwing.includes('errors') && !replacedErrors && depth < 4) {
+    const errors = e.errors ?? []
+    expect(error.errors).toHaveLength(errors.length)
+    errors.forEach((item, i) => check(item, error.errors![i], channel, depth + 1))
+  }
+}
+
+function checkValue(spec: ValueSpec, decoded: unknown, channel: Channel): void {
+  if ('json' in spec) return void expect(decoded).toEqual(transports[channel](spec.json))
+  if ('fn' in spec || 'symbol' in spec || ('bigint' in spec && channel === 'json')) {
+    expect(decoded).toBeInstanceOf(Error)
+    return void expect((decoded as Error).message).toMatch(/^the thrown value not sent: a (function|symbol|bigint)/)
+  }
+  if ('bigint' in spec) return void expect(decoded).toBe(BigInt(spec.bigint))
+  if ('cycle' in spec) {
+    if (channel === 'json') return void expect(decoded).toEqual({ n: 1 }) // what JSON can carry of it
+    return void expect((decoded as { self: unknown }).self).toBe(decoded)
+  }
+  if ('date' in spec) return void expect(decoded).toEqual(transports[channel](new Date(spec.date)))
+  // An object: what travels is kept, key by key.
+  expect(typeof decoded).toBe('object')
+  for (const [key, value] of new Map(spec.object)) {
+    if (travels(value, channel)) expect(Object.hasOwn(decoded as object, key), `key ${key}`).toBe(true)
+    else if (!('object' in value) && !('cycle' in value)) expect(Object.hasOwn(decoded as object, key), `key ${key}`).toBe(false) // objects keep what can travel
+  }
+}
+
+function buildValue(spec: ValueSpec): unknown {
+  return buildThrown({ value: spec })
+}
+
+describe('the error codec', () => {
+  it('any error-shaped value round-trips on every channel, or degrades to a plain Error; nothing throws', () => {
+    fc.assert(
+      fc.property(thrownArb, fc.constantFrom(...channels), (spec, channel) => {
+        const encoded = encodeThrown(buildThrown(spec), channel)
+        check(spec, decodeThrown(transports[channel](encoded)), channel)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('an error encoded for JSON also survives structured clone (pool to relay thread, then JSON to the child)', () => {
+    fc.assert(
+      fc.property(thrownArb, (spec) => {
+        check(spec, decodeThrown(transports.json(structuredClone(encodeThrown(buildThrown(spec), 'json')))), 'json')
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('decodes an error named after any Object.prototype member, itself or in its cause, as an Error with that name', () => {
+    for (const name of prototypeNames) {
+      for (const channel of channels) {
+        const thrown = Object.assign(new TypeError('outer', { cause: namedError(name) }), {})
+        const decoded = decodeThrown(transports[channel](encodeThrown(namedError(name, thrown), channel))) as Error
+        expect(Object.getPrototypeOf(decoded)).toBe(Error.prototype)
+        expect([decoded.name, decoded.message]).toEqual([name, `named ${name}`])
+        const cause = (decoded.cause as Error).cause as Error
+        expect([Object.getPrototypeOf(cause), cause.name]).toEqual([Error.prototype, name])
+      }
+    }
+  })
+
+  it('never assigns through the prototype chain: __proto__, constructor and prototype are own properties', () => {
+    const error = new Error('keys')
+    for (const key of ['__proto__', 'constructor', 'prototype']) Object.defineProperty(error, key, { value: { polluted: key }, enumerable: true })
+    for (const channel of channels) {
+      const decoded = decodeThrown(transports[channel](encodeThrown(error, channel))) as Error & Record<string, unknown>
+      expect(Object.getPrototypeOf(decoded)).toBe(Error.prototype)
+      for (const key of ['__proto__', 'constructor', 'prototype']) expect(Object.getOwnPropertyDescriptor(decoded, key)?.value).toEqual({ polluted: key })
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('decodes any JSON, as a hostile queue log line may hold, without throwing', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (outer, inner) => {
+        for (const record of [outer, { error: outer }, { error: { name: inner, message: outer, props: inner, cause: outer, errors: [inner] } }]) {
+          expect(() => decodeThrown(record, 'Error\n    at submit (x.ts:1:1)')).not.toThrow()
+        }
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('drops only the property JSON cannot carry, and says which', () => {
+    const error = Object.assign(new RangeError('too big'), { size: 10n, unit: 'bytes' })
+    const decoded = decodeThrown(transports.json(encodeThrown(new Error('outer', { cause: error }), 'json'))) as Error
+    const cause = decoded.cause as RangeError & { size?: bigint; unit?: string }
+    expect(cause).toBeInstanceOf(RangeError)
+    expect([cause.size, cause.unit]).toEqual([undefined, 'bytes'])
+    expect(cause.message).toMatch(/^too big \[property size not sent: a bigint \(10n\)/)
+  })
+
+  it('keeps AggregateError.errors, and what a thrown object holding a function can carry', () => {
+    const aggregate = new AggregateError([new TypeError('one'), 'two'], 'both')
+    for (const channel of channels) {
+      const decoded = decodeThrown(transports[channel](encodeThrown(aggregate, channel))) as AggregateError
+      expect(decoded).toBeInstanceOf(AggregateError)
+      expect(decoded.errors).toHaveLength(2)
+      expect(decoded.errors[0]).toBeInstanceOf(TypeError)
+      expect(decoded.errors[1]).toBe('two')
+      const object = decodeThrown(transports[channel](encodeThrown({ code: 7, retry: () => 1, nested: { ok: true, fn: () => 2 } }, channel)))
+      expect(object).toEqual({ code: 7, nested: { ok: true } })
+    }
+  })
+
+  it('turns a getter that throws into a note, and ends a cycle of causes', () => {
+    const error = new Error('getters')
+    Object.defineProperty(error, 'code', { get: () => { throw new Error('no code') }, enumerable: true })
+    const loop = new Error('loop', { cause: error })
+    Object.defineProperty(error, 'cause', { value: loop })
+    for (const channel of channels) {
+      const decoded = decodeThrown(transports[channel](encodeThrown(loop, channel))) as Error
+      expect((decoded.cause as Error).message).toBe('getters [reading its code threw Error: no code; its cause refers back to an error it is part of]')
+    }
+  })
+})
+
+function namedError(name: string, cause?: unknown): Error {
+  const error = new Error(`named ${name}`, cause === undefined ? {} : { cause })
+  Object.defineProperty(error, 'name', { value: name, enumerable: false, configurable: true, writable: true })
+  return error
+}
+
+/** Errors that broke the codec before (issue 12), as specs. */
+const knownHostile: ThrownSpec[] = [
+  ...prototypeNames.flatMap((name): ThrownSpec[] => [
+    { error: { class: 'Error', message: `named ${name}`, name, props: [], throwing: [] } },
+    { error: { class: 'TypeError', message: 'outer', props: [], throwing: [], cause: { error: { class: 'Error', message: 'inner', name, props: [], throwing: [] } } } },
+  ]),
+  ...['name', 'message', 'stack', 'cause', 'code'].map((key): ThrownSpec => ({ error: { class: 'Error', message: 'getter', props: [], throwing: [key] } })),
+  { error: { class: 'Error', message: 'hostile proxy', props: [], throwing: [], proxy: 'hostile' } },
+  { error: { class: 'Error', message: 'self', props: [], throwing: [], selfCause: true } },
+  { error: { class: 'RangeError', message: 'too big', props: [['size', { bigint: '10' }], ['unit', { json: 'bytes' }]], throwing: [] } },
+  { error: { class: 'AggregateError', message: 'all', props: [], throwing: [], errors: [{ value: { json: 1 } }, { error: { class: 'TypeError', message: 't', props: [], throwing: [] } }] } },
+  { value: { bigint: '10' } },
+  { value: { object: [['code', { json: 1 }], ['fn', { fn: true }]] } },
+  { value: { symbol: 's' } },
+]
+
+const pools: Array<{ name: string; channel: Channel; make: (options?: { maxWorkers: number }) => Executor }> = [
+  { name: 'ThreadPoolExecutor', channel: 'clone', make: (options) => pool(options) },
+  { name: 'ProcessPoolExecutor', channel: 'advanced', make: (options) => processPool(options) },
+  { name: "ProcessPoolExecutor (serialization: 'json')", channel: 'json', make: (options) => processPool({ serialization: 'json', ...options }) },
+]
+
+describe.each(pools)('hostile errors through a real $name', ({ channel, make }) => {
+  it('fail only their future, with the decoded error, awaited or blocked; the pool goes on', async () => {
+    const ex = make()
+    const futures = knownHostile.map((spec) => ex.submit(hostile.throwSpec, spec))
+    for (const [i, spec] of knownHostile.entries()) {
+      const thrown = i % 2 ? futures[i]!.exception(10_000) : await futures[i]!.then(() => 'no error', (error: unknown) => error)
+      check(spec, thrown, channel)
+    }
+    expect(ex.submit(tasks.add, 1, 2).result(10_000)).toBe(3)
+  })
+
+  it('any error-shaped value thrown in a task comes back decoded', async () => {
+    const ex = make()
+    await fc.assert(
+      fc.asyncProperty(thrownArb, async (spec) => {
+        check(spec, await ex.submit(hostile.throwSpec, spec).then(() => 'no error', (error: unknown) => error), channel)
+      }),
+      { numRuns: 40 },
+    )
+    expect(ex.submit(tasks.add, 2, 2).result(10_000)).toBe(4)
+  })
+
+  it('an abort whose reason the channel cannot carry reaches the task as far as it can; the pool goes on', async () => {
+    const ex = make({ maxWorkers: 1 })
+    // The module is loaded first, so the task runs as soon as its worker has it, before the interrupt comes.
+    expect(ex.submit(hostile.add, 1, 2).result(10_000)).toBe(3)
+    const controller = new AbortController()
+    const f = ex.submitWith({ signal: controller.signal }, hostile.abortReason)
+    await until(() => f.running())
+    controller.abort(10n)
+    expect(await f).toMatch(channel === 'json' ? /^Error: the thrown value not sent: a bigint \(10n\)/ : /^bigint 10$/)
+    expect(ex.submit(tasks.add, 1, 1).result(10_000)).toBe(2)
+  })
+})
