@@ -2,7 +2,7 @@
 // timeouts, cancel and interrupt across machines, lost workers, and Redis
 // going away. A real redis-server and real worker processes, killed for real.
 
-import { Queue, type Job } from 'bullmq'
+import { Queue, Worker as BullWorker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -11,10 +11,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CancelledError, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
+import { CancelledError, fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
 import { QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
+import type { ThrownSpec } from './fixtures/hostile.js'
 import { haveRedis, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
+
+const hostileModule = new URL('./fixtures/hostile.ts', import.meta.url)
+const hostile = fromModule<typeof import('./fixtures/hostile.js')>(hostileModule)
 
 describe.runIf(haveRedis)('QueueExecutor', () => {
   let redis: RedisServer
@@ -86,7 +90,62 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(error.message).toBe('nope')
       expect(error.stack).toMatch(/at fail \(.*tasks\.ts[\s\S]*--- submitted from ---[\s\S]*queue\.test\.ts/)
       const big = executor(queue).submit(tasks.failWithBigInt).exception(10_000) as Error & { size?: bigint }
-      expect([big instanceof RangeError, big.message, big.size]).toEqual([true, 'too big', undefined]) // the class survives the property JSON drops
+      expect([big instanceof RangeError, big.size]).toEqual([true, undefined]) // the class survives the property JSON drops
+      expect(big.message).toMatch(/^too big \[property size not sent: a bigint/)
+    })
+
+    it('a hostile error name or a BigInt property crashes neither the worker nor the client (issue 12)', async () => {
+      const { queue, served } = await serveQueue(1, '--tasks', fileURLToPath(hostileModule))
+      const ex = executor(queue)
+      const thrown: ThrownSpec[] = [
+        ...['__proto__', 'toString', 'constructor', 'hasOwnProperty'].map((name): ThrownSpec => ({
+          error: { class: 'Error', message: name, name, props: [['__proto__', { json: { polluted: true } }]], throwing: [], cause: { error: { class: 'Error', message: 'inner', name, props: [], throwing: [] } } },
+        })),
+        { error: { class: 'RangeError', message: 'too big', props: [['size', { bigint: '10' }], ['unit', { json: 'bytes' }]], throwing: ['code'] } },
+        { value: { bigint: '10' } },
+      ]
+      const errors = await Promise.all(thrown.map((spec) => ex.submit(hostile.throwSpec, spec).then(() => undefined, (error: unknown) => error as Error & Record<string, unknown>)))
+      for (const [i, name] of ['__proto__', 'toString', 'constructor', 'hasOwnProperty'].entries()) {
+        expect([Object.getPrototypeOf(errors[i]), errors[i]!.name, (errors[i]!.cause as Error).name]).toEqual([Error.prototype, name, name])
+        expect(Object.getOwnPropertyDescriptor(errors[i], '__proto__')?.value).toEqual({ polluted: true })
+      }
+      expect(errors[4]).toBeInstanceOf(RangeError)
+      expect([errors[4]!.unit, errors[4]!.size]).toEqual(['bytes', undefined])
+      // Noted where each was lost: the getter on the worker's thread, the BigInt on the way to Redis.
+      expect(errors[4]!.message).toMatch(/^too big \[reading its code threw Error: the code getter throws\] \[property size not sent: a bigint \(10n\)/)
+      expect(errors[5]!.message).toMatch(/^the thrown value not sent: a bigint \(10n\)/)
+      expect(await ex.submit(hostile.add, 1, 2)).toBe(3) // the worker goes on
+      expect(served[0]!.errors()).toBe('')
+    })
+
+    it('a log line another BullMQ worker wrote, however hostile, fails only its own future', async () => {
+      const queue = `q${queueCount++}`
+      const lines = [
+        '{"cfThrown":{"error":{"name":"__proto__","message":"proto","props":{"__proto__":1,"constructor":2},"cause":{"error":{"name":"toString"}}}}}',
+        '{"cfThrown":{"error":{"name":"valueOf","message":"aggregate","errors":[{"error":{"name":"isPrototypeOf"}},{"value":5}]}}}',
+        '{"cfThrown":"not a record"}',
+        '{"cfThrown":{"error":5}}',
+        '{"cfThrown":{"error":{"name":{"toString":1},"message":["m"],"stack":7,"props":"p"}}}',
+      ]
+      const other = new BullWorker(queue, async (job: Job<{ args: [number] }>) => {
+        const line = lines[job.data.args[0]]
+        await job.log(line ?? 'not JSON at all')
+        throw new Error(`plain ${job.data.args[0]}`)
+      }, { connection: { host: '127.0.0.1', port: redis.port } })
+      try {
+        const ex = executor(queue)
+        const remote = taskRef<(i: number) => never>(hostileModule, 'anything')
+        const errors = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => ex.submit(remote, i).then(() => undefined, (error: unknown) => error as Error & Record<string, unknown>)))
+        for (const error of errors) expect(error).toBeInstanceOf(Error)
+        expect([Object.getPrototypeOf(errors[0]), errors[0]!.name, (errors[0]!.cause as Error).name]).toEqual([Error.prototype, '__proto__', 'toString'])
+        expect(Object.getOwnPropertyDescriptor(errors[0], '__proto__')?.value).toBe(1)
+        expect([errors[1]!.name, (errors[1]!.errors as Error[])[0]!.name, (errors[1]!.errors as unknown[])[1]]).toEqual(['valueOf', 'isPrototypeOf', 5])
+        expect(errors[2]!.message).toMatch(/a form this library does not write/)
+        expect(errors[4]!.name).toBe('Error')
+        expect(errors[5]!.message).toBe('plain 5') // no line of ours: BullMQ's failedReason
+      } finally {
+        await other.close()
+      }
     })
 
     it('refuse values JSON would change, on the way in and out', async () => {

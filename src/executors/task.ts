@@ -4,6 +4,7 @@
 import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
+import type { Received } from '../wire/channel.js'
 
 /** Any function; tasks never see `this`. */
 export type AnyFn = (...args: never[]) => unknown
@@ -22,7 +23,8 @@ export interface TaskRef<F extends AnyFn> {
 /** A function given to submit() or map(): a TaskRef or a self-contained function. */
 export type Task<F extends AnyFn> = F | TaskRef<F>
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never
-export type ResultOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never
+/** What a task's future holds: its return value, awaited, as it arrives from the worker. */
+export type ResultOf<F> = F extends (...args: never[]) => infer R ? Received<Awaited<R>> : never
 
 /** The exported functions of module type `M`, as TaskRefs. */
 export type ModuleTasks<M> = {

@@ -9,6 +9,7 @@ import { moduleUrl, taskRef, type AnyFn, type TaskRef } from '../executors/task.
 import { WorkerPool } from '../executors/worker-pool.js'
 import { LoopFuture } from '../loop/loop-future.js'
 import { wrapFuture } from '../loop/wrap-future.js'
+import type { Received } from '../wire/channel.js'
 import { checkNoFunctions } from './check-args.js'
 
 /** What constructing (`new`) or calling (a factory, maybe async) an export gives. */
@@ -17,7 +18,7 @@ export type MakeArgs<E> = E extends abstract new (...args: infer A) => unknown ?
 
 /** T's methods return LoopFutures; its other properties are read by awaiting them. */
 export type Remote<T> = {
-  readonly [K in keyof T & string]: T[K] extends (...args: infer A) => infer R ? (...args: A) => LoopFuture<Awaited<R>> : PromiseLike<T[K]>
+  readonly [K in keyof T & string]: T[K] extends (...args: infer A) => infer R ? (...args: A) => LoopFuture<Received<Awaited<R>>> : PromiseLike<Received<T[K]>>
 } & AsyncDisposable
 
 const objectsModule = new URL('../../workers/remote-objects.js', import.meta.url)

@@ -5,11 +5,12 @@ import type { Executor } from '../executors/executor.js'
 import { taskRef, type AnyFn } from '../executors/task.js'
 import type { LoopFuture } from '../loop/loop-future.js'
 import { runInExecutor } from '../loop/run-in-executor.js'
+import type { Received } from '../wire/channel.js'
 import { checkNoFunctions } from './check-args.js'
 
 /** The functions of module M, each returning a LoopFuture of its result. */
 export type AsyncModule<M> = {
-  readonly [K in keyof M as M[K] extends AnyFn ? K : never]: M[K] extends (...args: infer A) => infer R ? (...args: A) => LoopFuture<Awaited<R>> : never
+  readonly [K in keyof M as M[K] extends AnyFn ? K : never]: M[K] extends (...args: infer A) => infer R ? (...args: A) => LoopFuture<Received<Awaited<R>>> : never
 }
 
 /**

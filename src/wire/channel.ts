@@ -22,3 +22,17 @@ export function carry(value: unknown, channel: Channel): unknown {
   if (value === undefined) return undefined
   throw new TypeError(`a ${typeof value} cannot be sent as JSON`)
 }
+
+type Primitive = string | number | bigint | boolean | symbol | null | undefined
+
+/**
+ * The type of a value as it arrives from a worker: as it was sent, except
+ * that a Buffer, anywhere in it, is typed as the Uint8Array it arrives as
+ * (structured clone keeps a Buffer's bytes, not its class; docs/DECISIONS.md).
+ */
+export type Received<T> = unknown extends T ? T
+  : T extends Buffer<infer B> ? Uint8Array<B>
+  : T extends Primitive | ((...args: never[]) => unknown) | Date | RegExp | Error | ArrayBufferView | ArrayBufferLike ? T
+  : T extends ReadonlyMap<infer K, infer V> ? Map<Received<K>, Received<V>>
+  : T extends ReadonlySet<infer V> ? Set<Received<V>>
+  : { [K in keyof T]: Received<T[K]> }
