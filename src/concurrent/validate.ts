@@ -131,7 +131,7 @@ export const string: Check<string> = (value, name) => {
 export function oneOf<const C extends readonly string[]>(...choices: C): Check<C[number]> {
   const expected = choices.map((c) => `'${c}'`).join(' or ')
   return (value, name) => {
-    if (!choices.includes(value as string)) throw (typeof value === 'string' ? outOfRange : wrongType)(name, expected, value)
+    if (!choices.includes(value as string)) throw wrongType(name, expected, value) // as Node does for a bad choice
     return value as C[number]
   }
 }
