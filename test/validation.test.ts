@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   asCompleted, Future, MAX_WORKERS, ProcessPoolExecutor, taskRef, ThreadPoolExecutor, wait,
-  type ProcessPoolOptions, type ThreadPoolOptions,
+  type ProcessPoolOptions, type SubmitOptions, type ThreadPoolOptions,
 } from 'concurrent-futures'
 import { gather, runInExecutorWith, sleep, wait as loopWait, waitFor } from 'concurrent-futures/loop'
 import { QueueExecutor } from 'concurrent-futures/queue'
@@ -79,6 +79,7 @@ describe('executor options', () => {
     refuses(() => new QueueExecutor({ ...base, removeOnFail: { age: -1 } }), /removeOnFail\.age must be an integer >= 0/)
     refuses(() => new QueueExecutor({ ...base, backoff: { type: 'linear', delay: 1 } as never }), /backoff must be milliseconds/)
     refuses(() => new QueueExecutor({ queue: 'q' } as never), /connection is required/)
+    refuses(() => new QueueExecutor(null as never), /the options of QueueExecutor must be an object, got null/)
   })
 
   it('checks shutdown() options', async () => {
@@ -118,6 +119,7 @@ describe('submit options', () => {
     const ex = pool({ maxWorkers: 1 })
     refuses(() => ex.map(tasks.identity, [1], { chunkSize: 2 } as never), /unknown option 'chunkSize' for map\(\): did you mean 'chunksize'\?/)
     refuses(() => ex.map(tasks.identity, [1], { timeout: NaN }), /map\(\) option timeout must be a number of milliseconds/)
+    refuses(() => ex.map(5 as never, []), /map\(\) fn must be a function or a TaskRef/)
   })
 })
 
@@ -221,7 +223,7 @@ describe('any value for any option (property)', () => {
           await ex.shutdown()
         }
       }),
-      { numRuns: 25 },
+      { numRuns: 25, examples: [[{}]] },
     )
     expect(accepted).toBeGreaterThan(0)
   })
@@ -248,7 +250,7 @@ describe('any value for any option (property)', () => {
           await ex.shutdown()
         }
       }),
-      { numRuns: 8 },
+      { numRuns: 8, examples: [[{}]] },
     )
     expect(accepted).toBeGreaterThan(0)
   })
@@ -263,7 +265,7 @@ describe('any value for any option (property)', () => {
     }, { requiredKeys: [] })
     await fc.assert(
       fc.asyncProperty(submitOptions, async (given) => {
-        const future = constructOrRefuse(() => ex.submitWith(given, tasks.add, 1, 2), given)
+        const future = constructOrRefuse(() => ex.submitWith(given as SubmitOptions, tasks.add, 1, 2), given)
         if (future) await future.then(() => {}, () => {}) // settles, either way
       }),
       { numRuns: 60 },

@@ -29,13 +29,16 @@ function outOfRange(name: string, expected: string, value: unknown, hint = ''): 
   return new RangeError(`${name} must be ${expected}, got ${show(value)}${hint}`)
 }
 
+/** No options given: nothing to allocate. */
+const NONE = Object.freeze({})
+
 /**
  * Checks an options object against `schema`: undefined is no options; an
  * unknown key is refused with the nearest known one, or with where it belongs
  * (`elsewhere`: key → explanation). Returns only the keys given.
  */
 export function checkOptions<O extends object>(options: unknown, schema: Schema<O>, door: string, elsewhere: Readonly<Record<string, string>> = {}): O {
-  if (options === undefined) return {} as O
+  if (options === undefined) return NONE as O
   return checkKeys(options, schema, `the options of ${door}`, (key) => `${door} option ${key}`, (key) => unknownOption(key, Object.keys(schema), door, elsewhere))
 }
 

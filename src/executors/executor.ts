@@ -4,7 +4,7 @@ import type { TransferListItem } from 'node:worker_threads'
 import type { Future } from '../concurrent/future.js'
 import { boolean, checkOptions, milliseconds, signal, transferables, type Schema } from '../concurrent/validate.js'
 import { MapResults, type MapOptions } from './map.js'
-import type { AnyFn, ArgsOf, ResultOf, Task } from './task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from './task.js'
 
 export interface SubmitOptions {
   /** Aborting cancels the task if it has not started, and interrupts it if it has. */
@@ -72,6 +72,7 @@ export abstract class Executor {
   map<F extends AnyFn>(fn: Task<F>, ...iterables: Iterables<ArgsOf<F>>): MapResults<ResultOf<F>>
   map<F extends AnyFn>(fn: Task<F>, ...iterablesThenOptions: [...Iterables<ArgsOf<F>>, MapOptions]): MapResults<ResultOf<F>>
   map(fn: Task<AnyFn>, ...rest: unknown[]): MapResults<unknown> {
+    checkTask(fn, 'map() fn') // even when the iterables are empty
     const last = rest.at(-1)
     const hasOptions = typeof last === 'object' && last !== null && !(Symbol.iterator in last)
     const options = (hasOptions ? rest.pop() : {}) as MapOptions

@@ -154,7 +154,7 @@ export class QueueExecutor extends Executor {
 
   constructor(options: QueueExecutorOptions) {
     super()
-    const checked = checkOptions(options ?? {}, queueSchema, 'QueueExecutor', notForQueues)
+    const checked = checkOptions(options, queueSchema, 'QueueExecutor', notForQueues)
     const { connection, queue, prefix } = checked
     if (connection === undefined) throw new TypeError('QueueExecutor option connection is required: a redis:// URL or ioredis options ({ host, port, ... })')
     if (queue === undefined) throw new TypeError('QueueExecutor option queue is required: the name of the BullMQ queue its workers serve')

@@ -70,7 +70,7 @@ const serveSchema: Schema<ServeOptions> = {
 const REMEMBER_MS = 60_000
 
 export async function serve(given: ServeOptions): Promise<QueueWorker> {
-  const options = checkOptions(given ?? {}, serveSchema, 'serve()')
+  const options = checkOptions(given, serveSchema, 'serve()')
   const { connection, queue, prefix, executor = 'thread' } = options
   for (const required of ['connection', 'queue', 'tasks'] as const) {
     if (options[required] === undefined) throw new TypeError(`serve() option ${required} is required`)
