@@ -119,7 +119,7 @@ describe('submit options', () => {
     const ex = pool({ maxWorkers: 1 })
     refuses(() => ex.map(tasks.identity, [1], { chunkSize: 2 } as never), /unknown option 'chunkSize' for map\(\): did you mean 'chunksize'\?/)
     refuses(() => ex.map(tasks.identity, [1], { timeout: NaN }), /map\(\) option timeout must be a number of milliseconds/)
-    refuses(() => ex.map(5 as never, []), /map\(\) fn must be a function or a TaskRef/)
+    refuses(() => (ex.map as (fn: unknown, ...rest: unknown[]) => unknown)(5, []), /map\(\) fn must be a function or a TaskRef/)
   })
 })
 
