@@ -9,7 +9,7 @@ import {
   asCompleted, Future, MAX_WORKERS, ProcessPoolExecutor, taskRef, ThreadPoolExecutor, wait,
   type ProcessPoolOptions, type SubmitOptions, type ThreadPoolOptions,
 } from 'concurrent-futures'
-import { gather, runInExecutorWith, sleep, wait as loopWait, waitFor } from 'concurrent-futures/loop'
+import { callAt, callLater, gather, runInExecutorWith, sleep, wait as loopWait, waitFor } from 'concurrent-futures/loop'
 import { QueueExecutor } from 'concurrent-futures/queue'
 import { finished, pool, tasks } from './helpers.js'
 
@@ -297,6 +297,33 @@ describe('any value for any option (property)', () => {
         }
       }),
       { numRuns: 300 },
+    )
+  })
+
+  it('the loop\'s timers and waits refuse any bad delay clearly, and never fire early', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyValue, optionsOf(['timeout', 'returnWhen']), async (delay, options) => {
+        const started = performance.now()
+        const slept = constructOrRefuse(() => sleep(delay as number), { 'sleep() ms': 1 })
+        const later = constructOrRefuse(() => callLater(delay as number, () => {}), { 'callLater() delayMs': 1 })
+        const at = constructOrRefuse(() => callAt(delay as number, () => {}), { 'callAt() when': 1 })
+        const outer = constructOrRefuse(() => waitFor(sleep(5), delay as number), { 'waitFor() timeoutMs': 1 })
+        const settledOuter = outer?.then(() => {}, (error: Error) => expect(error.name).toBe('TimeoutError'))
+        await loopWait([sleep(1)], options as never).then(() => {}, (error: unknown) => {
+          expect(error instanceof TypeError || error instanceof RangeError).toBe(true)
+          expect(Object.keys(options).some((key) => (error as Error).message.includes(key))).toBe(true)
+        })
+        await settledOuter
+        if (slept) {
+          await Promise.race([slept, sleep(2)])
+          // Done already only if its delay has passed.
+          if (slept.done()) expect(delay as number).toBeLessThanOrEqual(performance.now() - started + 1)
+          slept.cancel()
+        }
+        later?.cancel()
+        at?.cancel()
+      }),
+      { numRuns: 100 },
     )
   })
 })
