@@ -335,7 +335,7 @@ describe('wait and asCompleted (loop side)', () => {
 
   it('rejects empty or bad input clearly', async () => {
     await expect(wait([])).rejects.toThrow('the set of futures is empty')
-    await expect(wait([sleep(1)], { returnWhen: 'SOMETIMES' as never })).rejects.toThrow('Invalid returnWhen value')
+    await expect(wait([sleep(1)], { returnWhen: 'SOMETIMES' as never })).rejects.toThrow(/wait\(\) option returnWhen must be 'FIRST_COMPLETED' or 'FIRST_EXCEPTION' or 'ALL_COMPLETED', got 'SOMETIMES'/)
     await expect(wait(sleep(1) as never)).rejects.toThrow(/expects an iterable of awaitables/)
   })
 

@@ -13,6 +13,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { inspect } from 'node:util'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
+import { longTimeout } from '../src/concurrent/long-timer.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import {
   FAILED, PENDING, RUNNING, SKIPPED, type FromRelay, type FromWorker, type RelayData, type TaskBatch, type ToChild, type ToRelay,
@@ -149,7 +150,7 @@ function close(graceMs: number): void {
   closing = true
   if (children.size === 0) return post({ closed: true })
   for (const id of children.keys()) stop(id, false)
-  setTimeout(() => {
+  longTimeout(() => {
     for (const id of children.keys()) stop(id, true)
-  }, graceMs).unref()
+  }, graceMs)?.unref()
 }

@@ -42,15 +42,6 @@ export function drainAll(): void {
   for (const source of sources) source.drain()
 }
 
-/** Validates a timeout in milliseconds; `undefined` and `Infinity` mean forever. */
-export function checkTimeout(timeoutMs: number | undefined, what = 'timeout'): number {
-  if (timeoutMs === undefined || timeoutMs === null) return Infinity
-  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-    throw new RangeError(`${what} must be a number of milliseconds >= 0 (or undefined to wait forever), got ${String(timeoutMs)}`)
-  }
-  return timeoutMs
-}
-
 /**
  * Blocks this thread until `ready()` holds or `deadline` (a performance.now()
  * time) passes; returns whether `ready()` holds. Without a deadline, throws

@@ -10,9 +10,10 @@
 // the worker atomically: whichever flips the slot first wins.
 
 import { inspect } from 'node:util'
-import { blockUntil, checkTimeout } from './blocking.js'
+import { blockUntil } from './blocking.js'
 import { CancelledError, InvalidStateError, TimeoutError } from './errors.js'
 import { outcomePromise, type Outcome } from './outcome.js'
+import { checkTimeout } from './validate.js'
 
 export type FutureState = 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED'
 
@@ -73,14 +74,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * TimeoutError.
    */
   result(timeoutMs?: number): T {
-    const outcome = this.#wait(timeoutMs)
+    const outcome = this.#wait(timeoutMs, 'result()')
     if (outcome.ok) return outcome.value
     throw outcome.error
   }
 
   /** Like result(), but returns the task's error (undefined on success) instead of throwing it. */
   exception(timeoutMs?: number): unknown {
-    const outcome = this.#wait(timeoutMs)
+    const outcome = this.#wait(timeoutMs, 'exception()')
     if (this.#state === 'CANCELLED') throw (outcome as { error: unknown }).error
     return outcome.ok ? undefined : outcome.error
   }
@@ -145,8 +146,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (index >= 0) this.#watchers!.splice(index, 1)
   }
 
-  #wait(timeoutMs: number | undefined): Outcome<T> {
-    const timeout = checkTimeout(timeoutMs)
+  #wait(timeoutMs: number | undefined, method: string): Outcome<T> {
+    const timeout = checkTimeout(timeoutMs, `${method} timeoutMs`)
     if (!this.done()) {
       const deadline = performance.now() + timeout
       if (!blockUntil(() => this.done(), deadline, () => `result() of ${this.toString()}`)) {

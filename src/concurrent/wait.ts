@@ -2,9 +2,10 @@
 // A cancelled future counts as done at once (CPython waits for the executor
 // to notice the cancellation, and hangs forever if it never does).
 
-import { blockUntil, checkTimeout } from './blocking.js'
+import { blockUntil } from './blocking.js'
 import { TimeoutError } from './errors.js'
-import type { Future } from './future.js'
+import { Future } from './future.js'
+import { checkOptions, milliseconds, oneOf, show, type Schema } from './validate.js'
 
 export const FIRST_COMPLETED = 'FIRST_COMPLETED'
 export const FIRST_EXCEPTION = 'FIRST_EXCEPTION'
@@ -16,6 +17,31 @@ export interface DoneAndNotDone<F extends Future<unknown>> {
   notDone: Set<F>
 }
 
+export interface WaitOptions {
+  /** Milliseconds; Infinity (the default) waits as long as it takes. */
+  timeout?: number
+  returnWhen?: ReturnWhen
+}
+
+/** The checks of wait()'s options, for both wait()s. */
+export const waitSchema: Schema<WaitOptions> = { timeout: milliseconds, returnWhen: oneOf(FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED) }
+const asCompletedSchema: Schema<{ timeout?: number }> = { timeout: milliseconds }
+
+/** `futures` as a set of Futures: an iterable (not one Future), holding nothing else. */
+function futuresArg<F extends Future<unknown>>(futures: Iterable<F>, door: string): Set<F> {
+  if (futures instanceof Future) throw new TypeError(`${door} takes an iterable of Futures, got one Future: wrap it, [future]`)
+  if (futures === null || typeof futures !== 'object' || typeof (futures as Partial<Iterable<F>>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${door} takes an iterable of Futures (an array, a Set), got ${show(futures)}`)
+  }
+  const all = new Set(futures)
+  let i = 0
+  for (const f of all) {
+    if (!(f instanceof Future)) throw new TypeError(`${door} takes Futures only, but item ${i} is ${show(f)}: for promises, use wait() from 'concurrent-futures/loop'`)
+    i++
+  }
+  return all
+}
+
 function failed(future: Future<unknown>): boolean {
   return !future.cancelled() && future.exception(0) !== undefined
 }
@@ -23,11 +49,12 @@ function failed(future: Future<unknown>): boolean {
 /** Blocks until the condition in `returnWhen` holds or `timeout` ms pass; never throws on timeout. */
 export function wait<F extends Future<unknown>>(
   futures: Iterable<F>,
-  options: { timeout?: number; returnWhen?: ReturnWhen } = {},
+  options: WaitOptions = {},
 ): DoneAndNotDone<F> {
-  const timeout = checkTimeout(options.timeout)
-  const returnWhen = options.returnWhen ?? ALL_COMPLETED
-  const all = new Set(futures)
+  const checked = checkOptions(options, waitSchema, 'wait()')
+  const timeout = checked.timeout ?? Infinity
+  const returnWhen = checked.returnWhen ?? ALL_COMPLETED
+  const all = futuresArg(futures, 'wait()')
   const done = new Set([...all].filter((f) => f.done()))
   let sawException = [...done].some(failed)
   const ready = (): boolean =>
@@ -36,9 +63,6 @@ export function wait<F extends Future<unknown>>(
     (returnWhen === FIRST_EXCEPTION && sawException)
 
   if (!ready()) {
-    if (![FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED].includes(returnWhen)) {
-      throw new RangeError(`Invalid return condition: ${String(returnWhen)}`)
-    }
     const waiting = [...all].filter((f) => !done.has(f))
     const onDone = (f: F): void => {
       done.add(f)
@@ -59,14 +83,15 @@ export function wait<F extends Future<unknown>>(
  * rest in completion order. The timeout clock starts at the first next().
  */
 export function asCompleted<F extends Future<unknown>>(futures: Iterable<F>, options: { timeout?: number } = {}): Generator<F, void, undefined> {
-  return completions(futures, checkTimeout(options.timeout))
+  const { timeout = Infinity } = checkOptions(options, asCompletedSchema, 'asCompleted()')
+  return completions(futuresArg(futures, 'asCompleted()'), timeout)
 }
 
-function* completions<F extends Future<unknown>>(futures: Iterable<F>, timeout: number): Generator<F, void, undefined> {
+function* completions<F extends Future<unknown>>(futures: Set<F>, timeout: number): Generator<F, void, undefined> {
   const deadline = performance.now() + timeout
   const finished: F[] = []
   const pending = new Set<F>()
-  for (const f of new Set(futures)) {
+  for (const f of futures) {
     if (f.done()) finished.push(f)
     else pending.add(f)
   }

@@ -2,13 +2,14 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import type { Future } from '../concurrent/future.js'
+import { boolean, checkOptions, milliseconds, signal, transferables, type Schema } from '../concurrent/validate.js'
 import { MapResults, type MapOptions } from './map.js'
-import type { AnyFn, ArgsOf, ResultOf, Task } from './task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from './task.js'
 
 export interface SubmitOptions {
   /** Aborting cancels the task if it has not started, and interrupts it if it has. */
   signal?: AbortSignal
-  /** Interrupts the task once it has run this long (counted from its start, not from submit). */
+  /** Interrupts the task once it has run this long (counted from its start, not from submit); Infinity: never. */
   timeoutMs?: number
   /** Transferables among the arguments to move to the worker instead of copying. */
   transfer?: readonly TransferListItem[]
@@ -21,17 +22,46 @@ export interface ShutdownOptions {
   cancelFutures?: boolean
 }
 
+/** The checks of SubmitOptions; a timeout of Infinity is no timeout. */
+export const submitSchema: Schema<SubmitOptions> = {
+  signal,
+  timeoutMs: (value, name) => {
+    const ms = milliseconds(value, name)
+    return ms === Infinity ? undefined : ms
+  },
+  transfer: transferables,
+}
+
+const shutdownSchema: Schema<ShutdownOptions> = { wait: boolean, cancelFutures: boolean }
+
+export function checkShutdownOptions(options: unknown): ShutdownOptions {
+  return checkOptions(options, shutdownSchema, 'shutdown()')
+}
+
+/** What submit() and map() pass: no per-call options, and nothing to check. */
+const NO_OPTIONS: SubmitOptions = Object.freeze({})
+/** submitWith(undefined, fn) is a forgotten argument, unlike an absent options object elsewhere. */
+export function notForgotten(options: unknown): unknown {
+  if (options === undefined) throw new TypeError('submitWith() takes its options first: submitWith({ timeoutMs: 1000 }, fn, ...args); without options, call submit(fn, ...args)')
+  return options
+}
+
 type Iterables<A extends readonly unknown[]> = { [K in keyof A]: Iterable<A[K]> }
 
 export abstract class Executor {
   /** Schedules `fn(...args)` and returns a Future for its result. */
   submit<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
-    return this.schedule(fn, args, {}, false) as Future<ResultOf<F>>
+    return this.schedule(fn, args, NO_OPTIONS, false) as Future<ResultOf<F>>
   }
 
   /** submit() with per-call options. */
   submitWith<F extends AnyFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
-    return this.schedule(fn, args, options, false) as Future<ResultOf<F>>
+    return this.schedule(fn, args, this.checkSubmitOptions(options), false) as Future<ResultOf<F>>
+  }
+
+  /** @internal Checks what submitWith() was given, as submitWith() will: runInExecutorWith() checks before it waits for room. */
+  checkSubmitOptions(options: unknown): SubmitOptions {
+    return checkOptions(notForgotten(options), submitSchema, 'submitWith()')
   }
 
   /**
@@ -42,11 +72,12 @@ export abstract class Executor {
   map<F extends AnyFn>(fn: Task<F>, ...iterables: Iterables<ArgsOf<F>>): MapResults<ResultOf<F>>
   map<F extends AnyFn>(fn: Task<F>, ...iterablesThenOptions: [...Iterables<ArgsOf<F>>, MapOptions]): MapResults<ResultOf<F>>
   map(fn: Task<AnyFn>, ...rest: unknown[]): MapResults<unknown> {
+    checkTask(fn, 'map() fn') // even when the iterables are empty
     const last = rest.at(-1)
     const hasOptions = typeof last === 'object' && last !== null && !(Symbol.iterator in last)
     const options = (hasOptions ? rest.pop() : {}) as MapOptions
     return new MapResults(
-      (argLists, chunk) => this.schedule(fn, chunk ? argLists : argLists[0]!, {}, chunk),
+      (argLists, chunk) => this.schedule(fn, chunk ? argLists : argLists[0]!, NO_OPTIONS, chunk),
       rest as Iterable<unknown>[],
       options,
     )

@@ -1,10 +1,10 @@
 // Executor.map's result: submits chunks of calls, keeps at most `buffersize`
 // chunks in flight, and yields results in input order.
 
-import { checkTimeout } from '../concurrent/blocking.js'
 import { TimeoutError } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
-import { positiveInteger } from './options.js'
+import { longTimeout } from '../concurrent/long-timer.js'
+import { checkOptions, milliseconds, positiveInteger, type Schema } from '../concurrent/validate.js'
 
 export interface MapOptions {
   /** Milliseconds for the whole map, counted from the call. */
@@ -14,6 +14,8 @@ export interface MapOptions {
   /** At most this many chunks in flight; the rest are read from the inputs as results are consumed. */
   buffersize?: number
 }
+
+const mapSchema: Schema<MapOptions> = { timeout: milliseconds, chunksize: positiveInteger, buffersize: positiveInteger }
 
 type Schedule = (argLists: unknown[][], chunk: boolean) => Future<unknown>
 
@@ -33,10 +35,11 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
   #exhausted = false
 
   constructor(schedule: Schedule, iterables: Iterable<unknown>[], options: MapOptions) {
+    const checked = checkOptions(options, mapSchema, 'map()')
     this.#schedule = schedule
-    this.#chunksize = positiveInteger(options.chunksize, 'chunksize') ?? 1
-    this.#buffersize = positiveInteger(options.buffersize, 'buffersize') ?? Infinity
-    this.#deadline = performance.now() + checkTimeout(options.timeout)
+    this.#chunksize = checked.chunksize ?? 1
+    this.#buffersize = checked.buffersize ?? Infinity
+    this.#deadline = performance.now() + (checked.timeout ?? Infinity)
     if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments')
     this.#inputs = zip(iterables)
     this.#fill()
@@ -119,7 +122,7 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
 async function settledWithin(future: Future<unknown>, deadline: number): Promise<{ value: unknown } | { error: unknown }> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    if (deadline !== Infinity) timer = setTimeout(() => reject(new TimeoutError()), Math.max(0, deadline - performance.now()))
+    timer = longTimeout(() => reject(new TimeoutError()), Math.max(0, deadline - performance.now()))
   })
   try {
     return { value: await Promise.race([future, timeout]) }

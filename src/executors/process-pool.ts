@@ -12,15 +12,13 @@
 // The children share no memory with the pool, so the relay, which does,
 // claims each task as it hands it to a free child.
 
-import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads'
-import { inspect } from 'node:util'
 import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenProcessPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
+import { checkOptions, environment, oneOf, positiveInteger, strings, type Schema } from '../concurrent/validate.js'
 import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.js'
 import { PoolMember } from './pool-member.js'
-import { positiveInteger } from './options.js'
-import { WorkerPool, type PoolOptions } from './worker-pool.js'
+import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
 
 export interface ProcessPoolOptions extends PoolOptions {
   /** Replace a child after it has run this many tasks. */
@@ -40,6 +38,23 @@ export interface ProcessPoolOptions extends PoolOptions {
   onChildExit?: 'break' | 'replace'
 }
 
+const processSchema: Schema<ProcessPoolOptions> = {
+  ...poolSchema,
+  maxTasksPerChild: positiveInteger,
+  execArgv: strings,
+  env: environment,
+  serialization: oneOf('advanced', 'json'),
+  onChildExit: oneOf('break', 'replace'),
+}
+
+/** Options of the other pool, named so a mix-up says where they belong. */
+const threadOnly = (instead: string): string => `it is an option of ThreadPoolExecutor${instead}`
+const notForProcesses = {
+  maxTasksPerWorker: threadOnly("; a ProcessPoolExecutor's is 'maxTasksPerChild'"),
+  threadNamePrefix: threadOnly(''),
+  resourceLimits: threadOnly(": limit a child's heap with execArgv: ['--max-old-space-size=<MB>']"),
+}
+
 const relayEntry = new URL('../../workers/process-relay.js', import.meta.url)
 const childEntry = new URL('../../workers/process-child.js', import.meta.url)
 let poolCounter = 0
@@ -55,16 +70,11 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   protected override readonly initFailedMessage = 'A process in the process pool failed its initializer, the process pool is not usable anymore'
 
   constructor(options: ProcessPoolOptions = {}) {
-    super(
-      options,
-      positiveInteger(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
-      positiveInteger(options.maxTasksPerChild, 'maxTasksPerChild'),
-      true,
-    )
-    const { serialization = 'advanced', onChildExit = 'break' } = options
-    if (serialization !== 'advanced' && serialization !== 'json') throw new TypeError(`serialization must be 'advanced' or 'json', got ${inspect(serialization)}`)
-    if (onChildExit !== 'break' && onChildExit !== 'replace') throw new TypeError(`onChildExit must be 'break' or 'replace', got ${inspect(onChildExit)}`)
-    this.#fork = { execArgv: options.execArgv, env: options.env, serialization }
+    const checked = checkOptions(options, processSchema, 'ProcessPoolExecutor', notForProcesses)
+    if (checked.serialization === 'json' && checked.initargs) jsonInitargs(checked.initargs)
+    super(checked, checked.maxTasksPerChild, true)
+    const { serialization = 'advanced', onChildExit = 'break' } = checked
+    this.#fork = { execArgv: checked.execArgv, env: checked.env, serialization }
     this.#replace = onChildExit === 'replace'
   }
 
@@ -180,5 +190,14 @@ class ProcessMember extends PoolMember {
 
   protected override send(message: ToWorker, transfer: TransferListItem[] = []): void {
     this.relay.postMessage({ to: this.id, message } satisfies ToRelay, transfer)
+  }
+}
+
+/** With serialization 'json', the initargs travel to each child as JSON: a value JSON cannot write is refused now. */
+function jsonInitargs(initargs: readonly unknown[]): void {
+  try {
+    JSON.stringify(initargs)
+  } catch (error) {
+    throw new TypeError(`ProcessPoolExecutor option initargs cannot be sent as JSON (serialization: 'json'): ${(error as Error).message}`, { cause: error })
   }
 }

@@ -4,6 +4,7 @@
 import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
+import { show, string } from '../concurrent/validate.js'
 import type { Received } from '../wire/channel.js'
 
 /** Any function; tasks never see `this`. */
@@ -53,7 +54,9 @@ export function fromModule<M>(module: string | URL): ModuleTasks<M> {
 }
 
 export function taskRef<F extends AnyFn>(module: string | URL, exportName: string): TaskRef<F> {
-  return Object.freeze({ [kTaskRef]: true as const, module: moduleUrl(module), exportName })
+  const url = moduleUrl(module)
+  if (string(exportName, 'taskRef() exportName') === '') throw new RangeError("taskRef() exportName must name an export, got ''")
+  return Object.freeze({ [kTaskRef]: true as const, module: url, exportName })
 }
 
 export function isTaskRef(value: unknown): value is TaskRef<AnyFn> {
@@ -73,6 +76,13 @@ export function moduleUrl(module: string | URL): string {
     )
   }
   return module
+}
+
+/** Checks a task given as an option or argument: a function or a TaskRef that can travel (see specOf). */
+export function checkTask(value: unknown, name: string): Task<AnyFn> {
+  if (typeof value !== 'function' && !isTaskRef(value)) throw new TypeError(`${name} must be a function or a TaskRef from fromModule(), got ${show(value)}`)
+  specOf(value as Task<AnyFn>) // a native or bound function cannot travel: say so now
+  return value as Task<AnyFn>
 }
 
 const sources = new WeakMap<AnyFn, TaskSpec>()

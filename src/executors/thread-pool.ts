@@ -4,22 +4,51 @@
 // (workers/thread-watch.ts) notices workers that end without a word while
 // this thread is blocked.
 
-import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads'
 import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenThreadPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
+import { atLeast, checkOptions, nested, positiveInteger, string, type Schema } from '../concurrent/validate.js'
 import type { FromWatch, FromWorker, ThreadWatchData, ThreadWorkerData, ToWatch, ToWorker } from '../wire/protocol.js'
 import { PoolMember } from './pool-member.js'
-import { positiveInteger } from './options.js'
-import { WorkerPool, type PoolOptions } from './worker-pool.js'
+import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
 
 export interface ThreadPoolOptions extends PoolOptions {
   /** Workers are named `<prefix>_<index>` (see workerName() in 'concurrent-futures/worker'). */
   threadNamePrefix?: string
   /** Replace a worker after it has run this many tasks. */
   maxTasksPerWorker?: number
-  /** V8 heap limits for each worker; a worker that exceeds them is replaced and its running task fails. */
+  /**
+   * V8 heap limits for each worker; a worker that exceeds them is replaced and
+   * its running task fails. Below stackSizeMb 0.5 or maxOldGenerationSizeMb 8
+   * no worker can start (too small a stack aborts the whole process), so
+   * smaller values are refused.
+   */
   resourceLimits?: ResourceLimits
+}
+
+const threadSchema: Schema<ThreadPoolOptions> = {
+  ...poolSchema,
+  threadNamePrefix: string,
+  maxTasksPerWorker: positiveInteger,
+  // Minimums measured on Node 20: a worker's bootstrap overflows a stack of
+  // 0.25 MB and takes the host down with it; it runs out of a 4-6 MB old
+  // generation. Each is set at about twice what failed.
+  resourceLimits: nested<ResourceLimits>({
+    maxOldGenerationSizeMb: atLeast(8, ' (a worker needs about 6 MB to start)'),
+    maxYoungGenerationSizeMb: atLeast(0),
+    codeRangeSizeMb: atLeast(0),
+    stackSizeMb: atLeast(0.5, ' (a smaller stack overflows as the worker starts, which aborts this process)'),
+  }),
+}
+
+/** Options of the other pool, named so a mix-up says where they belong. */
+const processOnly = (instead: string): string => `it is an option of ProcessPoolExecutor${instead}`
+const notForThreads = {
+  maxTasksPerChild: processOnly("; a ThreadPoolExecutor's is 'maxTasksPerWorker'"),
+  execArgv: processOnly(''),
+  env: processOnly(': threads share this process\'s environment'),
+  serialization: processOnly(': threads pass values by structured clone'),
+  onChildExit: processOnly(': a thread that dies is replaced'),
 }
 
 const entry = new URL('../../workers/thread-worker.js', import.meta.url)
@@ -37,14 +66,10 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   protected override readonly initFailedMessage = 'A thread initializer failed, the thread pool is not usable anymore'
 
   constructor(options: ThreadPoolOptions = {}) {
-    super(
-      options,
-      positiveInteger(options.maxWorkers, 'maxWorkers') ?? availableParallelism(),
-      positiveInteger(options.maxTasksPerWorker, 'maxTasksPerWorker'),
-      false,
-    )
-    this.#prefix = options.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`
-    this.#resourceLimits = options.resourceLimits
+    const checked = checkOptions(options, threadSchema, 'ThreadPoolExecutor', notForThreads)
+    super(checked, checked.maxTasksPerWorker, false)
+    this.#prefix = checked.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`
+    this.#resourceLimits = checked.resourceLimits
   }
 
   protected override spawn(index: number): ThreadMember {

@@ -26,21 +26,22 @@
 //     ▼
 //   receive: settle each Future, refill the worker's window
 
-import { inspect } from 'node:util'
-import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent/blocking.js'
+import { availableParallelism } from 'node:os'
+import { addSource, blockUntil, removeSource } from '../concurrent/blocking.js'
 import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
+import { longTimeout } from '../concurrent/long-timer.js'
+import { boolean, cloneables, integer, MAX_WORKERS, milliseconds, positiveInteger, type Schema } from '../concurrent/validate.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
-import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
+import { checkShutdownOptions, Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, TaskSlots, type Pin } from './job.js'
-import { positiveInteger } from './options.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
 import type { PoolMember } from './pool-member.js'
-import { isTaskRef, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
+import { checkTask, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
 
 export interface PoolOptions {
-  /** Most workers at once (default: os.availableParallelism()). Workers start as work needs them. */
+  /** Most workers at once, at most MAX_WORKERS (1024; default: os.availableParallelism()). Workers start as work needs them. */
   maxWorkers?: number
   /** Runs in each worker before its first task; if it throws, the pool breaks. */
   initializer?: Task<AnyFn>
@@ -63,6 +64,17 @@ export interface PoolOptions {
 }
 
 const MAX_JOBS_PER_WORKER = 512
+
+/** The checks of the options both pools take. */
+export const poolSchema: Schema<PoolOptions> = {
+  maxWorkers: integer(1, MAX_WORKERS, 'MAX_WORKERS'),
+  initializer: checkTask,
+  initargs: cloneables,
+  idleTimeoutMs: milliseconds,
+  interruptGraceMs: milliseconds,
+  maxQueued: positiveInteger,
+  submitStacks: boolean,
+}
 
 export abstract class WorkerPool<M extends PoolMember> extends Executor {
   readonly maxWorkers: number
@@ -95,8 +107,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0, wakeAt: () => this.#wakeAt() }
 
   constructor(
+    /** Checked against poolSchema by the subclass. */
     options: PoolOptions,
-    maxWorkers: number,
     maxTasksPerWorker: number | undefined,
     /**
      * Whether a worker holds tasks already claimed besides the one it runs
@@ -106,14 +118,11 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     protected readonly interruptAlone: boolean,
   ) {
     super()
-    this.maxWorkers = maxWorkers
+    this.maxWorkers = options.maxWorkers ?? Math.min(availableParallelism(), MAX_WORKERS)
     this.#maxTasksPerWorker = maxTasksPerWorker ?? Infinity
-    this.#maxQueued = positiveInteger(options.maxQueued, 'maxQueued') ?? Infinity
-    this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 'idleTimeoutMs')
-    this.graceMs = options.interruptGraceMs === undefined ? 1000 : checkTimeout(options.interruptGraceMs, 'interruptGraceMs')
-    if (options.initializer !== undefined && typeof options.initializer !== 'function' && !isTaskRef(options.initializer)) {
-      throw new TypeError(`initializer must be a function or a TaskRef, got ${inspect(options.initializer)}`)
-    }
+    this.#maxQueued = options.maxQueued ?? Infinity
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? Infinity
+    this.graceMs = options.interruptGraceMs ?? 1000
     this.initializer = options.initializer === undefined ? undefined : specOf(options.initializer)
     this.initargs = [...(options.initargs ?? [])]
     this.#submitStacks = options.submitStacks ?? true
@@ -149,7 +158,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     for (const resolve of this.#roomWaiters.splice(0)) resolve()
   }
 
-  override shutdown({ wait = true, cancelFutures = false }: ShutdownOptions = {}): Promise<void> {
+  override shutdown(options?: ShutdownOptions): Promise<void> {
+    const { wait = true, cancelFutures = false } = checkShutdownOptions(options)
     this.#shutdown = true
     this.#wakeRoomWaiters()
     if (cancelFutures) {
@@ -183,9 +193,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (!this.hasRoom()) {
       throw new QueueFullError(`${this.#maxQueued} tasks are already waiting for a worker (maxQueued): wait for some to start, with await whenRoom() or runInExecutor()`)
     }
-    const { signal, transfer = [] } = options
-    const timeoutMs = options.timeoutMs === undefined ? undefined : checkTimeout(options.timeoutMs, 'timeoutMs')
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
+    const { signal, transfer = [], timeoutMs } = options // checked by submitWith()
     const spec = specOf(fn)
     const future = new Future<unknown>()
     const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START)
@@ -304,10 +312,10 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     clearTimeout(job.timer)
     // A timer counts from the loop's cached clock, so it can fire before
     // performance.now() reaches wakeAt; then it waits the rest.
-    job.timer = setTimeout(() => {
+    job.timer = longTimeout(() => {
       this.#runDue()
       if (this.#timed.has(job)) this.#arm(job, Math.ceil(job.wakeAt - performance.now()))
-    }, ms).unref()
+    }, ms)?.unref()
   }
 
   #runDue(): void {
@@ -363,7 +371,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (member.pinned.size > 0) return
     if (member.assigned >= this.#maxTasksPerWorker) return this.#retireMember(member)
     if (this.#idleTimeoutMs !== Infinity) {
-      member.idleTimer = setTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs).unref()
+      member.idleTimer = longTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs)?.unref()
     }
   }
 

@@ -1,5 +1,6 @@
 // asyncio.gather: many awaitables, one LoopFuture of their results in order.
 
+import { boolean, checkOptions, type Schema } from '../concurrent/validate.js'
 import { CancelledError } from './errors.js'
 import { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
@@ -11,6 +12,8 @@ export interface GatherOptions {
 
 type Results<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> }
 type ResultsOrErrors<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> | Error }
+
+const gatherSchema: Schema<Partial<GatherOptions>> = { returnExceptions: boolean }
 
 /** Cancelling it cancels every child not yet done; it then fails with CancelledError. */
 class GatheringFuture<T> extends LoopFuture<T> {
@@ -36,7 +39,7 @@ export function gather<T extends ReadonlyArray<PromiseLike<unknown>>>(...awaitab
 export function gather(...args: unknown[]): LoopFuture<unknown[]> {
   const last = args.at(-1)
   const hasOptions = typeof last === 'object' && last !== null && typeof (last as PromiseLike<unknown>).then !== 'function'
-  const { returnExceptions = false } = (hasOptions ? args.pop() : {}) as Partial<GatherOptions>
+  const { returnExceptions = false } = hasOptions ? checkOptions(args.pop(), gatherSchema, 'gather()') : {}
   // A repeated awaitable is one child, as in asyncio.
   const children = new Map<unknown, LoopFuture<unknown>>()
   for (const awaitable of args) if (!children.has(awaitable)) children.set(awaitable, ensureFuture(awaitable as PromiseLike<unknown>))

@@ -3,8 +3,10 @@
 
 import { inspect } from 'node:util'
 import { ExecutorShutdownError } from '../concurrent/errors.js'
+import { longTimeout } from '../concurrent/long-timer.js'
+import { checkTimeout } from '../concurrent/validate.js'
 import { Executor, type SubmitOptions } from '../executors/executor.js'
-import type { AnyFn, ArgsOf, ResultOf, Task } from '../executors/task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { LoopFuture } from './loop-future.js'
 import { follow, wrapFuture } from './wrap-future.js'
@@ -23,6 +25,8 @@ export function runInExecutor<F extends AnyFn>(executor: Executor | null, fn: Ta
  */
 export function runInExecutorWith<F extends AnyFn>(executor: Executor | null, options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
   const ex = executorFor(executor)
+  ex.checkSubmitOptions(options) // now, not once there is room
+  checkTask(fn, 'runInExecutor() fn')
   if (ex.hasRoom()) return wrapFuture(ex.submitWith(options, fn, ...args))
   // A full queue (maxQueued): wait for room instead of throwing. Cancelled meanwhile, it is never submitted.
   const loopFuture = new LoopFuture<ResultOf<F>>()
@@ -62,15 +66,16 @@ export function setDefaultExecutor(executor: ThreadPoolExecutor): ThreadPoolExec
  * ...) throws; explicit executors still work.
  */
 export async function shutdownDefaultExecutor(timeoutMs?: number): Promise<void> {
+  const timeout = checkTimeout(timeoutMs, 'shutdownDefaultExecutor() timeoutMs')
   shutdownCalled = true
   const executor = defaultExecutor
   if (!executor) return
   const joined = executor.shutdown()
-  if (timeoutMs === undefined) return joined
+  if (timeout === Infinity) return joined
   let timer: NodeJS.Timeout | undefined
   const timedOut = await Promise.race([
     joined.then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, true))),
+    new Promise<boolean>((resolve) => (timer = longTimeout(() => resolve(true), timeout))),
   ])
   clearTimeout(timer)
   if (timedOut) process.emitWarning(`The default executor did not finish its work within ${timeoutMs} ms`, 'RuntimeWarning')

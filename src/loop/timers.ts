@@ -1,8 +1,8 @@
 // The loop's clock and scheduling: time(), callSoon/callLater/callAt with
 // cancellable handles, and a cancellable sleep().
 
-import { inspect } from 'node:util'
-import { checkTimeout } from '../concurrent/blocking.js'
+import { longTimeout } from '../concurrent/long-timer.js'
+import { checkTimeout, func, show } from '../concurrent/validate.js'
 import { LoopFuture } from './loop-future.js'
 
 /** The loop's monotonic clock, in milliseconds (performance.now()). */
@@ -45,26 +45,27 @@ export class TimerHandle extends Handle {
 
 /** Calls `fn(...args)` on a later turn of the loop (setImmediate). */
 export function callSoon<A extends unknown[]>(fn: (...args: A) => void, ...args: A): Handle {
-  checkFunction(fn, 'callSoon')
+  func(fn, 'callSoon() fn')
   const immediate = setImmediate(fn, ...args)
   return new Handle(() => clearImmediate(immediate))
 }
 
 /** Calls `fn(...args)` in `delayMs` milliseconds. */
 export function callLater<A extends unknown[]>(delayMs: number, fn: (...args: A) => void, ...args: A): TimerHandle {
-  const delay = checkTimeout(delayMs, 'callLater delayMs')
-  return schedule(delay, time() + delay, fn, args, 'callLater')
+  const delay = checkTimeout(delayMs, 'callLater() delayMs')
+  return schedule(delay, time() + delay, fn, args, 'callLater() fn')
 }
 
 /** Calls `fn(...args)` at `when` on the time() clock (at once if that has passed). */
 export function callAt<A extends unknown[]>(when: number, fn: (...args: A) => void, ...args: A): TimerHandle {
-  if (typeof when !== 'number' || Number.isNaN(when)) throw new RangeError(`callAt expects a time() value, got ${inspect(when)}`)
-  return schedule(Math.max(0, when - time()), when, fn, args, 'callAt')
+  if (typeof when !== 'number') throw new TypeError(`callAt() when must be a time() value, got ${show(when)}`)
+  if (Number.isNaN(when) || when === -Infinity) throw new RangeError(`callAt() when must be a time() value, got ${show(when)}`)
+  return schedule(Math.max(0, when - time()), when, fn, args, 'callAt() fn')
 }
 
 function schedule<A extends unknown[]>(delay: number, when: number, fn: (...args: A) => void, args: A, name: string): TimerHandle {
-  checkFunction(fn, name)
-  const timer = setTimeout(fn, delay, ...args)
+  func(fn, name)
+  const timer = longTimeout(() => fn(...args), delay)
   return new TimerHandle(() => clearTimeout(timer), when)
 }
 
@@ -72,13 +73,9 @@ function schedule<A extends unknown[]>(delay: number, when: number, fn: (...args
 export function sleep(ms: number): LoopFuture<void>
 export function sleep<T>(ms: number, value: T): LoopFuture<T>
 export function sleep<T>(ms: number, value?: T): LoopFuture<T | undefined> {
-  const delay = checkTimeout(ms, 'sleep ms')
+  const delay = checkTimeout(ms, 'sleep() ms')
   const future = new LoopFuture<T | undefined>()
-  const timer = setTimeout(() => future.done() || future.setResult(value), delay)
+  const timer = longTimeout(() => future.done() || future.setResult(value), delay)
   future.watch(() => clearTimeout(timer))
   return future
-}
-
-function checkFunction(fn: unknown, name: string): void {
-  if (typeof fn !== 'function') throw new TypeError(`${name} expects a function, got ${inspect(fn, { depth: 0 })}`)
 }

@@ -1,10 +1,12 @@
 // asyncio.wait_for and asyncio.shield.
 
-import { inspect } from 'node:util'
-import { checkTimeout } from '../concurrent/blocking.js'
 import { TimeoutError } from '../concurrent/errors.js'
+import { longTimeout } from '../concurrent/long-timer.js'
+import { checkOptions, checkTimeout, signal as signalCheck, type Schema } from '../concurrent/validate.js'
 import { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
+
+const waitForSchema: Schema<{ signal?: AbortSignal }> = { signal: signalCheck }
 
 /**
  * The awaitable's result, or TimeoutError after `timeoutMs`, when the
@@ -12,9 +14,8 @@ import { ensureFuture } from './wrap-future.js'
  * An aborted `signal` cancels it the same way and rejects with the reason.
  */
 export function waitFor<T>(awaitable: PromiseLike<T>, timeoutMs?: number, options: { signal?: AbortSignal } = {}): Promise<T> {
-  const timeout = checkTimeout(timeoutMs, 'waitFor timeoutMs')
-  const { signal } = options
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
+  const timeout = checkTimeout(timeoutMs, 'waitFor() timeoutMs')
+  const { signal } = checkOptions(options, waitForSchema, 'waitFor()')
   const inner = ensureFuture(awaitable)
   return new Promise<T>((resolve, reject) => {
     const stop = (error: unknown): void => {
@@ -22,7 +23,7 @@ export function waitFor<T>(awaitable: PromiseLike<T>, timeoutMs?: number, option
       reject(error)
     }
     const onAbort = (): void => stop(signal!.reason)
-    const timer = timeout === Infinity ? undefined : setTimeout(() => stop(new TimeoutError(`waitFor: not done within ${timeout} ms`)), timeout)
+    const timer = longTimeout(() => stop(new TimeoutError(`waitFor: not done within ${timeout} ms`)), timeout)
     signal?.addEventListener('abort', onAbort, { once: true })
     inner.watch(() => {
       clearTimeout(timer)

@@ -1,10 +1,10 @@
 // asyncio.wait and asyncio.as_completed over any awaitables. They never
 // cancel what they wait for, and wait() never throws on timeout.
 
-import { inspect } from 'node:util'
-import { checkTimeout } from '../concurrent/blocking.js'
 import { TimeoutError } from '../concurrent/errors.js'
-import { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, type ReturnWhen } from '../concurrent/wait.js'
+import { longTimeout } from '../concurrent/long-timer.js'
+import { checkOptions, milliseconds, show, type Schema } from '../concurrent/validate.js'
+import { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, waitSchema, type WaitOptions } from '../concurrent/wait.js'
 import type { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
 
@@ -13,18 +13,16 @@ export interface DoneAndPending<A> {
   pending: Set<A>
 }
 
+const asCompletedSchema: Schema<{ timeout?: number }> = { timeout: milliseconds }
+
 /** Waits until `returnWhen` holds or `timeout` ms pass; resolves with the awaitables split into done and pending. */
 export async function wait<A extends PromiseLike<unknown>>(
   awaitables: Iterable<A>,
-  options: { timeout?: number; returnWhen?: ReturnWhen } = {},
+  options: WaitOptions = {},
 ): Promise<DoneAndPending<A>> {
-  const { returnWhen = ALL_COMPLETED } = options
-  if (returnWhen !== ALL_COMPLETED && returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION) {
-    throw new RangeError(`Invalid returnWhen value: ${inspect(returnWhen)}`)
-  }
+  const { returnWhen = ALL_COMPLETED, timeout = Infinity } = checkOptions(options, waitSchema, 'wait()')
   const futures = futuresOf(awaitables, 'wait')
   if (futures.size === 0) throw new RangeError('wait() needs at least one awaitable: the set of futures is empty')
-  const timeout = checkTimeout(options.timeout)
   await new Promise<void>((resolve) => {
     let done = 0
     let sawException = false
@@ -45,7 +43,7 @@ export async function wait<A extends PromiseLike<unknown>>(
         check()
       })
     }
-    if (!finished && timeout !== Infinity) timer = setTimeout(resolve, timeout)
+    if (!finished) timer = longTimeout(resolve, timeout)
   })
   const result: DoneAndPending<A> = { done: new Set(), pending: new Set() }
   for (const [awaitable, future] of futures) (future.done() ? result.done : result.pending).add(awaitable)
@@ -58,14 +56,14 @@ export async function wait<A extends PromiseLike<unknown>>(
  * (counted from this call), the iteration throws TimeoutError once it passes.
  */
 export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: { timeout?: number } = {}): AsyncIterableIterator<Awaited<A>> {
+  const { timeout = Infinity } = checkOptions(options, asCompletedSchema, 'asCompleted()')
   const futures = futuresOf(awaitables, 'asCompleted')
-  const timeout = checkTimeout(options.timeout)
   const ready: Array<LoopFuture<unknown>> = []
   const waiting: Array<{ resolve: (future: LoopFuture<unknown>) => void; reject: (e: unknown) => void }> = []
   let left = futures.size
   let timedOut = false
   const timeoutError = (): TimeoutError => new TimeoutError(`asCompleted: ${left} of ${futures.size} still pending after ${timeout} ms`)
-  const timer = timeout === Infinity || left === 0 ? undefined : setTimeout(() => {
+  const timer = left === 0 ? undefined : longTimeout(() => {
     timedOut = true
     for (const waiter of waiting.splice(0)) waiter.reject(timeoutError())
   }, timeout)
@@ -103,9 +101,16 @@ export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable
 
 function futuresOf<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, name: string): Map<A, LoopFuture<unknown>> {
   if (awaitables === null || typeof awaitables !== 'object' || typeof (awaitables as Partial<PromiseLike<unknown>>).then === 'function' || !(Symbol.iterator in awaitables)) {
-    throw new TypeError(`${name} expects an iterable of awaitables, got ${inspect(awaitables, { depth: 0 })}`)
+    throw new TypeError(`${name}() expects an iterable of awaitables (an array, a Set), got ${show(awaitables)}${typeof (awaitables as { then?: unknown } | null)?.then === 'function' ? ': wrap it, [awaitable]' : ''}`)
   }
   const futures = new Map<A, LoopFuture<unknown>>()
-  for (const awaitable of awaitables) if (!futures.has(awaitable)) futures.set(awaitable, ensureFuture(awaitable))
+  let i = 0
+  for (const awaitable of awaitables) {
+    if (typeof (awaitable as Partial<PromiseLike<unknown>> | null)?.then !== 'function') {
+      throw new TypeError(`${name}() takes awaitables only (promises, LoopFutures, Futures), but item ${i} is ${show(awaitable)}`)
+    }
+    if (!futures.has(awaitable)) futures.set(awaitable, ensureFuture(awaitable))
+    i++
+  }
   return futures
 }

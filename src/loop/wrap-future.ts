@@ -5,6 +5,7 @@
 import { inspect } from 'node:util'
 import * as concurrent from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
+import { checkOptions, signal as signalCheck, type Schema } from '../concurrent/validate.js'
 import { CancelledError, InvalidStateError } from './errors.js'
 import { LoopFuture } from './loop-future.js'
 
@@ -13,15 +14,18 @@ export interface WrapOptions {
   signal?: AbortSignal
 }
 
+const wrapSchema: Schema<WrapOptions> = { signal: signalCheck }
+
 /**
  * A LoopFuture for a concurrent Future. It settles in the same turn as the
  * concurrent one (at once, if that is already done); cancelling it cancels the
  * concurrent Future unless that has started. A LoopFuture is returned as it is.
  */
-export function wrapFuture<T>(future: Future<T> | LoopFuture<T>, options: WrapOptions = {}): LoopFuture<T> {
-  if (future instanceof LoopFuture) return withSignal(future, options.signal)
-  if (!(future instanceof Future)) throw new TypeError(`wrapFuture expects a concurrent Future or a LoopFuture, got ${inspect(future, { depth: 0 })}`)
-  return withSignal(follow(future, new LoopFuture<T>()), options.signal)
+export function wrapFuture<T>(future: Future<T> | LoopFuture<T>, options?: WrapOptions): LoopFuture<T> {
+  if (!(future instanceof Future || future instanceof LoopFuture)) throw new TypeError(`wrapFuture expects a concurrent Future or a LoopFuture, got ${inspect(future, { depth: 0 })}`)
+  const { signal } = checkOptions(options, wrapSchema, 'wrapFuture()')
+  if (future instanceof LoopFuture) return withSignal(future, signal)
+  return withSignal(follow(future, new LoopFuture<T>()), signal)
 }
 
 /** Makes `loopFuture` follow `future`, and cancel it if it is cancelled first. */
@@ -47,7 +51,6 @@ export function ensureFuture<T>(awaitable: PromiseLike<T>): LoopFuture<T> {
 
 function withSignal<T>(loopFuture: LoopFuture<T>, signal: AbortSignal | undefined): LoopFuture<T> {
   if (signal === undefined) return loopFuture
-  if (!(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
   const onAbort = (): boolean => loopFuture.cancel(abortMessage(signal.reason))
   if (signal.aborted) onAbort()
   else {

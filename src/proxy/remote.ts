@@ -36,6 +36,7 @@ let nextId = 1
  */
 export async function remote<E>(executor: Executor, module: string | URL, exportName: string, ...args: MakeArgs<E>): Promise<Remote<Made<E>>> {
   if (!(executor instanceof WorkerPool)) throw new TypeError('remote() needs a ThreadPoolExecutor or a ProcessPoolExecutor: an object lives in one of their workers')
+  taskRef(module, exportName) // checks both, naming them
   const id = nextId++
   const name = `remote ${exportName} of ${module.toString()} (#${id})`
   checkNoFunctions(args, name)

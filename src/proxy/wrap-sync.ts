@@ -1,8 +1,8 @@
 // wrapSync: a synchronous module, loaded inside the pool's workers, whose
 // every function returns a LoopFuture instead of blocking.
 
-import type { Executor } from '../executors/executor.js'
-import { taskRef, type AnyFn } from '../executors/task.js'
+import { Executor } from '../executors/executor.js'
+import { moduleUrl, taskRef, type AnyFn } from '../executors/task.js'
 import type { LoopFuture } from '../loop/loop-future.js'
 import { runInExecutor } from '../loop/run-in-executor.js'
 import type { Received } from '../wire/channel.js'
@@ -20,6 +20,8 @@ export type AsyncModule<M> = {
  * function, fails its first call, naming it.
  */
 export function wrapSync<M>(executor: Executor, specifier: string | URL): AsyncModule<M> {
+  if (!(executor instanceof Executor)) throw new TypeError('wrapSync() needs an Executor (a ThreadPoolExecutor, a ProcessPoolExecutor) to run the module in')
+  moduleUrl(specifier)
   const functions = new Map<string, AnyFn>()
   return new Proxy({} as AsyncModule<M>, {
     get(_, name) {

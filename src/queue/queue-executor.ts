@@ -22,13 +22,12 @@
 
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { inspect } from 'node:util'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
-import { addSource, blockUntil, checkTimeout, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
+import { addSource, blockUntil, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
 import { BrokenExecutor, CancelledError, ExecutorShutdownError, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
-import { Executor, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
-import { positiveInteger } from '../executors/options.js'
+import { checkOptions, integer, MAX_TIMER_MS, milliseconds, nested, positiveInteger, show, string, type Check, type Schema } from '../concurrent/validate.js'
+import { checkShutdownOptions, Executor, notForgotten, submitSchema, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
 import { isTaskRef, type AnyFn, type ArgsOf, type ResultOf, type Task } from '../executors/task.js'
 import { callerFrames, submitSite } from '../executors/submit-site.js'
 import { decodeThrown } from '../wire/error-codec.js'
@@ -70,6 +69,61 @@ const relayEntry = new URL('../../workers/queue-relay.js', import.meta.url)
 /** How long cancel() waits for Redis to say whether the job was removed. */
 const CANCEL_WAIT_MS = 10_000
 
+export const backoffCheck: Check<Backoff> = (value, name) => {
+  const delayOk = (delay: unknown): boolean => typeof delay === 'number' && Number.isFinite(delay) && delay >= 0
+  const isObject = typeof value === 'object' && value !== null
+  const jitter = isObject ? (value as { jitter?: unknown }).jitter : undefined
+  const ok = delayOk(value) || (isObject && ['fixed', 'exponential'].includes((value as { type?: unknown }).type as string) && delayOk((value as { delay?: unknown }).delay) &&
+    (jitter === undefined || (typeof jitter === 'number' && jitter >= 0 && jitter <= 1)))
+  if (!ok) throw new TypeError(`${name} must be milliseconds >= 0 or { type: 'fixed' | 'exponential', delay, jitter? }, got ${show(value)}`)
+  return value as Backoff
+}
+
+const count = integer(0)
+const keepJobs: Check<KeepJobs> = (value, name) => {
+  if (typeof value === 'boolean') return value
+  if (typeof value === 'number') return count(value, name)
+  if (typeof value === 'object' && value !== null) return nested<{ age?: number; count?: number }>({ age: count, count })(value, name)
+  throw new TypeError(`${name} must be true, false, a number of jobs or { age?: seconds, count? }, got ${show(value)}`)
+}
+
+export const queueName: Check<string> = (value, name) => {
+  if (typeof value !== 'string' || value === '' || value.includes(':')) throw new TypeError(`${name} must be a non-empty name without ':', got ${show(value)}`)
+  return value
+}
+
+export const connectionCheck: Check<Connection> = (value, name) => {
+  checkConnection(value, name)
+  return value
+}
+
+const queueSchema: Schema<QueueExecutorOptions> = {
+  connection: connectionCheck,
+  queue: queueName,
+  prefix: string,
+  attempts: positiveInteger,
+  backoff: backoffCheck,
+  timeoutMs: submitSchema.timeoutMs,
+  removeOnComplete: keepJobs,
+  removeOnFail: keepJobs,
+  globalConcurrency: positiveInteger,
+  // The relay polls at a quarter of it with setInterval, which cannot wait longer.
+  reconcileMs: integer(1, MAX_TIMER_MS, 'the longest timer'),
+}
+
+const queueSubmitSchema: Schema<QueueSubmitOptions> = {
+  signal: submitSchema.signal,
+  // Infinity kept: it overrides the executor's timeoutMs, and is left out of the job (JSON has no Infinity).
+  timeoutMs: milliseconds,
+  attempts: positiveInteger,
+  backoff: backoffCheck,
+}
+
+const notForQueues = {
+  transfer: 'a QueueExecutor cannot transfer objects: values cross Redis as JSON',
+  maxWorkers: "a QueueExecutor's workers are the `concurrent-futures worker` processes serving its queue; give them --concurrency",
+}
+
 interface Entry {
   future: Future<unknown>
   /** For a chunk (map with a chunksize), how many results it brings. */
@@ -100,17 +154,16 @@ export class QueueExecutor extends Executor {
 
   constructor(options: QueueExecutorOptions) {
     super()
-    const { connection, queue, prefix } = options ?? {}
-    if (typeof queue !== 'string' || queue === '' || queue.includes(':')) {
-      throw new TypeError(`queue must be a non-empty name without ':', got ${inspect(queue)}`)
-    }
-    checkConnection(connection)
+    const checked = checkOptions(options, queueSchema, 'QueueExecutor', notForQueues)
+    const { connection, queue, prefix } = checked
+    if (connection === undefined) throw new TypeError('QueueExecutor option connection is required: a redis:// URL or ioredis options ({ host, port, ... })')
+    if (queue === undefined) throw new TypeError('QueueExecutor option queue is required: the name of the BullMQ queue its workers serve')
     this.queue = queue
-    this.#timeoutMs = options.timeoutMs === undefined ? undefined : checkTimeout(options.timeoutMs, 'timeoutMs')
+    this.#timeoutMs = checked.timeoutMs
     this.#jobOptions = {
-      ...jobOptions(options),
-      removeOnComplete: options.removeOnComplete ?? { age: 3600 },
-      removeOnFail: options.removeOnFail ?? { age: 86_400 },
+      ...jobOptions(checked),
+      removeOnComplete: checked.removeOnComplete ?? { age: 3600 },
+      removeOnFail: checked.removeOnFail ?? { age: 86_400 },
     }
     const { port1, port2 } = new MessageChannel()
     const data: RelayData = {
@@ -120,8 +173,8 @@ export class QueueExecutor extends Executor {
       connection,
       queue,
       prefix,
-      globalConcurrency: positiveInteger(options.globalConcurrency, 'globalConcurrency'),
-      reconcileMs: positiveInteger(options.reconcileMs, 'reconcileMs') ?? 5000,
+      globalConcurrency: checked.globalConcurrency,
+      reconcileMs: checked.reconcileMs ?? 5000,
     }
     this.#thread = new Worker(fileURLToPath(relayEntry), { workerData: data, transferList: [port2], name: `QueueExecutor ${queue}` })
     this.#port = port1
@@ -133,10 +186,15 @@ export class QueueExecutor extends Executor {
   }
 
   override submitWith<F extends AnyFn>(options: QueueSubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
-    return this.schedule(fn, args, options, false) as Future<ResultOf<F>>
+    return this.schedule(fn, args, this.checkSubmitOptions(options), false) as Future<ResultOf<F>>
   }
 
-  override shutdown({ wait = true, cancelFutures = false }: ShutdownOptions = {}): Promise<void> {
+  override checkSubmitOptions(options: unknown): QueueSubmitOptions {
+    return checkOptions(notForgotten(options), queueSubmitSchema, 'QueueExecutor submitWith()', notForQueues)
+  }
+
+  override shutdown(options?: ShutdownOptions): Promise<void> {
+    const { wait = true, cancelFutures = false } = checkShutdownOptions(options)
     this.#shutdown = true
     if (cancelFutures) {
       this.#flush()
@@ -163,10 +221,8 @@ export class QueueExecutor extends Executor {
           'since anyone who can write to the queue could then run code on every worker',
       )
     }
-    if (options.transfer !== undefined) throw new TypeError('a QueueExecutor cannot transfer objects: values cross Redis as JSON')
-    const { signal } = options
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
-    const timeoutMs = options.timeoutMs === undefined ? this.#timeoutMs : checkTimeout(options.timeoutMs, 'timeoutMs')
+    const { signal } = options // checked by submitWith()
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs
     const opts = { ...this.#jobOptions, ...jobOptions(options) }
     if (Atomics.load(this.#shared, STATUS) === DOWN) {
       throw new QueueUnavailable(
@@ -187,7 +243,7 @@ export class QueueExecutor extends Executor {
     future.bindClaim({ running: () => false, tryCancel: () => this.#cancel(id) })
     future.watch(() => this.#retire(id))
     if (this.#batch.length === 0) queueMicrotask(() => this.#flush())
-    this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }, opts })
+    this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
     if (signal?.aborted) future.cancel()
     else if (signal) {
       const onAbort = (): void => this.#interrupt(id, entry, signal.reason)
@@ -305,28 +361,24 @@ export class QueueExecutor extends Executor {
   }
 }
 
-function jobOptions(options: { attempts?: number; backoff?: Backoff }): JobOptions {
-  const attempts = positiveInteger(options.attempts, 'attempts')
-  const { backoff } = options
-  if (backoff !== undefined && !(typeof backoff === 'number' && backoff >= 0) && !(typeof backoff === 'object' && backoff !== null && (backoff.type === 'fixed' || backoff.type === 'exponential') && backoff.delay >= 0)) {
-    throw new TypeError(`backoff must be milliseconds or { type: 'fixed' | 'exponential', delay }, got ${inspect(backoff)}`)
-  }
+/** The BullMQ job options among checked options. */
+function jobOptions({ attempts, backoff }: { attempts?: number; backoff?: Backoff }): JobOptions {
   return { ...(attempts === undefined ? {} : { attempts }), ...(backoff === undefined ? {} : { backoff }) }
 }
 
-function checkConnection(connection: unknown): asserts connection is Connection {
+function checkConnection(connection: unknown, name: string): asserts connection is Connection {
   if (typeof connection === 'string' && /^rediss?:\/\//.test(connection)) return
   const isOptions = typeof connection === 'object' && connection !== null && Object.getPrototypeOf(connection) === Object.prototype
   if (!isOptions) {
     throw new TypeError(
-      `connection must be ioredis options ({ host, port, ... }) or a redis:// URL, got ${inspect(connection, { depth: 0 })}: ` +
+      `${name} must be ioredis options ({ host, port, ... }) or a redis:// URL, got ${show(connection)}: ` +
         'a client object cannot be shared with the thread that talks to Redis',
     )
   }
   try {
     structuredClone(connection)
   } catch {
-    throw new TypeError('connection options must be plain data (no functions): they are sent to the thread that talks to Redis')
+    throw new TypeError(`${name} must be plain data (no functions): it is sent to the thread that talks to Redis`)
   }
 }
 

@@ -8,15 +8,15 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import { availableParallelism } from 'node:os'
-import { inspect } from 'node:util'
 import { TimeoutError } from '../concurrent/errors.js'
+import { checkOptions, integer, MAX_TIMER_MS, MAX_WORKERS, nested, oneOf, positiveInteger, show, string, type Schema } from '../concurrent/validate.js'
 import type { Executor } from '../executors/executor.js'
-import { positiveInteger } from '../executors/options.js'
 import { ProcessPoolExecutor } from '../executors/process-pool.js'
 import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { encodeThrown, type EncodedValue } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
+import { connectionCheck, queueName } from './queue-executor.js'
 import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
 export interface ServeOptions {
@@ -46,13 +46,36 @@ export interface QueueWorker {
   close(): Promise<void>
 }
 
+// BullMQ arms timers with these (lock renewal at half the lock duration), which cannot wait longer.
+const timerMs = integer(1, MAX_TIMER_MS, 'the longest timer')
+
+const serveSchema: Schema<ServeOptions> = {
+  connection: connectionCheck,
+  queue: queueName,
+  prefix: string,
+  tasks: (value, name) => {
+    if (!(value instanceof URL) && typeof value !== 'string') throw new TypeError(`${name} must be a URL, an absolute path or a package name, got ${show(value)}`)
+    moduleUrl(value)
+    return value
+  },
+  concurrency: integer(1, MAX_WORKERS, 'MAX_WORKERS'),
+  executor: oneOf('thread', 'process'),
+  lockDurationMs: timerMs,
+  stalledIntervalMs: timerMs,
+  maxStalledCount: integer(0),
+  rateLimit: nested<{ max: number; durationMs: number }>({ max: positiveInteger, durationMs: timerMs }),
+}
+
 /** How long an interrupt request is kept for a job this worker has not started yet. */
 const REMEMBER_MS = 60_000
 
-export async function serve(options: ServeOptions): Promise<QueueWorker> {
+export async function serve(given: ServeOptions): Promise<QueueWorker> {
+  const options = checkOptions(given, serveSchema, 'serve()')
   const { connection, queue, prefix, executor = 'thread' } = options
-  const concurrency = positiveInteger(options.concurrency, 'concurrency') ?? availableParallelism()
-  if (executor !== 'thread' && executor !== 'process') throw new TypeError(`executor must be 'thread' or 'process', got ${inspect(executor)}`)
+  for (const required of ['connection', 'queue', 'tasks'] as const) {
+    if (options[required] === undefined) throw new TypeError(`serve() option ${required} is required`)
+  }
+  const concurrency = options.concurrency ?? Math.min(availableParallelism(), MAX_WORKERS)
   const registry = await register(moduleUrl(options.tasks))
 
   const local: Executor = executor === 'thread'
