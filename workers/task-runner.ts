@@ -20,13 +20,24 @@ export interface Transport {
   checkSendable(value: unknown): void
 }
 
-export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
+export interface Runner {
+  /** Takes a batch of tasks: they run after those already received. */
+  receive(batch: TaskBatch): void
+  /** Sends the results of the tasks finished so far, now: the worker is about to exit. */
+  flush(): void
+  /** The id of the task started and not finished, if any. */
+  current(): number | undefined
+}
+
+export function taskRunner(transport: Transport): Runner {
   const loading = new Map<number, Promise<Fn>>()
   const loaded = new Map<number, Fn>()
   const queue: unknown[] = []
   let head = 0
   let results: unknown[] = []
   let running = false
+  let started = 0
+  let current: number | undefined
 
   function receive(batch: TaskBatch): void {
     for (const [fnId, spec] of batch.defs ?? []) {
@@ -40,11 +51,11 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
 
   async function runQueue(): Promise<void> {
     running = true
-    let started = performance.now()
+    started = performance.now()
     for (;;) {
       if (head === queue.length) {
         queue.length = head = 0
-        flush(started)
+        flush()
         const next = transport.pull()
         if (!next) break
         started = performance.now()
@@ -65,6 +76,7 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
         continue
       }
       if (flags & REPORT_START) transport.post({ event: 'started', id })
+      current = id
       enterTask(slot)
       try {
         if (!fn) throw loadError
@@ -75,18 +87,19 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
       } catch (error) {
         results.push(id, FAILED, encodeThrown(error))
       } finally {
+        current = undefined
         leaveTask()
       }
       // Long tasks report as they finish; short ones share a message.
       if (performance.now() - started > 1) {
-        flush(started)
+        flush()
         started = performance.now()
       }
     }
     running = false
   }
 
-  function flush(started: number): void {
+  function flush(): void {
     if (results.length === 0) return
     const busyMs = performance.now() - started
     const batch = results
@@ -112,7 +125,7 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
     return batch
   }
 
-  return receive
+  return { receive, flush, current: () => current }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

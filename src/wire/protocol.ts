@@ -43,7 +43,8 @@ export interface ResultBatch {
 export type WorkerEvent =
   | { event: 'started'; id: number }
   | { event: 'init-failed'; error: EncodedValue }
-  | { event: 'exit'; code: number; error?: EncodedValue }
+  /** Sent as a worker goes, after the results it has; `running`: the id of the task it was running, if any. */
+  | { event: 'exit'; code: number; error?: EncodedValue; running?: number }
 export type FromWorker = ResultBatch | WorkerEvent
 
 export interface ThreadWorkerData {
