@@ -44,9 +44,9 @@ describe('slots under onChildExit: replace', () => {
     let seed = 12
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
     const ex = processPool({ maxWorkers: 2, onChildExit: 'replace' })
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 3; round++) {
       const futures: Array<[Future<unknown>, 'value' | 'fault', number]> = []
-      for (let i = 0; i < 150; i++) {
+      for (let i = 0; i < 100; i++) {
         const r = random()
         if (r < 0.04) futures.push([ex.submit(tasks.throwWhileWaiting), 'fault', i])
         else if (r < 0.08) futures.push([ex.submit(tasks.exit, 3), 'fault', i])
@@ -59,7 +59,7 @@ describe('slots under onChildExit: replace', () => {
         else expect(error).toBeInstanceOf(WorkerLost)
       }
     }
-  })
+  }, 120_000) // each fault costs a child's start-up
 })
 
 describe('a worker that exits sends what it finished first', () => {
@@ -121,6 +121,16 @@ describe.each(localBackends)('waits for room end on a $name', ({ name }) => {
     expect(report).toMatchObject({ waiting: 'ExecutorShutdownError', running: 'ran', queued: 'queued' })
     // A spin would take one whole core for the whole wait; a wait takes next to nothing.
     expect(report.cpuMs).toBeLessThan(report.wallMs + 1000)
+  })
+})
+
+describe.each(localBackends)('map under maxQueued on a $name', ({ make }) => {
+  it('is paced by the queue instead of failing with QueueFullError and leaving its calls running', async () => {
+    const ex = make({ maxWorkers: 1, maxQueued: 3 })
+    expect([...ex.map(tasks.identity, Array.from({ length: 40 }, (_, i) => i))]).toEqual(Array.from({ length: 40 }, (_, i) => i))
+    const results: number[] = []
+    for await (const value of ex.map(tasks.identity, Array.from({ length: 40 }, (_, i) => i))) results.push(value as number)
+    expect(results).toEqual(Array.from({ length: 40 }, (_, i) => i))
   })
 })
 

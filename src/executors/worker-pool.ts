@@ -164,9 +164,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     blockUntil(() => this.#live === 0, Infinity, () => `disposing the ${this.constructor.name}`)
   }
 
-  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier tasks. */
-  submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[]): Future<unknown> {
-    return this.schedule(fn, args, {}, false, pin)
+  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier tasks, as submitWith() would. */
+  submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): Future<unknown> {
+    return this.schedule(fn, args, options, false, pin)
   }
 
   /** @internal The pinned object is gone: its worker may be recycled again. */
@@ -399,14 +399,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     for (const job of member.jobs.values()) {
       member.slotsToFree.push(job.slot)
       if (job.future.done()) continue
-      if (job.pin?.lost) {
-        job.steal()
-        job.settle(false, job.pin.lost)
-      } else if (job.steal()) {
-        unstarted.push(job)
-      } else {
-        job.settle(false, job.interruptReason ?? this.lostError(exit, cause ?? member.error))
-      }
+      if (!job.steal()) job.settle(false, job.interruptReason ?? job.pin?.lost ?? this.lostError(exit, cause ?? member.error))
+      else if (job.pin?.lost) job.settle(false, job.pin.lost)
+      else unstarted.push(job)
     }
     member.jobs.clear()
     this.#requeue(undefined, unstarted)
