@@ -77,6 +77,20 @@ describe('a worker that exits sends what it finished first', () => {
     expect(after.map((f) => f.result())).toEqual(Array.from({ length: 20 }, (_, i) => i))
   })
 
+  it('threads: tasks finished before one killed after its interruptGraceMs keep their results', async () => {
+    const ex = pool({ maxWorkers: 1, interruptGraceMs: 50 })
+    await warm(ex)
+    const shared = new SharedArrayBuffer(4)
+    const done = Array.from({ length: 50 }, () => ex.submit(tasks.bump, shared))
+    const stuck = ex.submitWith({ timeoutMs: 50 }, tasks.spinForever)
+    const after = Array.from({ length: 20 }, (_, i) => ex.submit(tasks.identity, i))
+    await Promise.allSettled([...done, stuck, ...after])
+    expect(Atomics.load(new Int32Array(shared), 0)).toBe(50)
+    expect(done.map((f) => f.exception())).toEqual(Array(50).fill(undefined))
+    expect(stuck.exception()).toBeInstanceOf(TimeoutError)
+    expect(after.map((f) => f.result())).toEqual(Array.from({ length: 20 }, (_, i) => i))
+  })
+
   it('processes (replace): the finished ones keep their results, the ones sent but never started run again', async () => {
     const ex = processPool({ maxWorkers: 1, onChildExit: 'replace' })
     await warm(ex)

@@ -3,7 +3,7 @@
 // entries, which differ only in how messages travel and how a task is claimed.
 
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { CHUNK, FAILED, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
+import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
 import { enterTask, leaveTask } from '../src/wire/task-context.js'
 import type { TaskSpec } from '../src/executors/task.js'
 import { loadTask } from './load-task.js'
@@ -75,6 +75,7 @@ export function taskRunner(transport: Transport): Runner {
         results.push(id, SKIPPED, undefined)
         continue
       }
+      if (flags & FLUSH_FIRST) flush()
       if (flags & REPORT_START) transport.post({ event: 'started', id })
       current = id
       enterTask(slot)

@@ -31,7 +31,7 @@ import { addSource, blockUntil, checkTimeout, removeSource } from '../concurrent
 import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { decodeThrown } from '../wire/error-codec.js'
-import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
+import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, MAX_JOBS_PER_WORKER, TaskSlots, type Pin } from './job.js'
 import { positiveInteger } from './options.js'
@@ -186,9 +186,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`signal must be an AbortSignal, got ${inspect(signal)}`)
     const spec = specOf(fn)
     const future = new Future<unknown>()
-    const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START)
-    const site = this.#submitStacks ? submitSite() : noSite
     const interruptible = timeoutMs !== undefined || signal !== undefined
+    const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START) | (interruptible ? FLUSH_FIRST : 0)
+    const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#nextId++, future, spec, args, flags, transfer, site, timeoutMs, interruptible, this.slots, this.#retire, pin)
     if (this.#live++ === 0) this.setRef(true)
     this.#queue.push(job)

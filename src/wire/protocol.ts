@@ -18,6 +18,7 @@ export const INTERRUPTED = 3
 /** Task flags. */
 export const CHUNK = 1 // args is a list of argument lists; the result is a list
 export const REPORT_START = 2 // tell the pool when the task starts (it has a timeout)
+export const FLUSH_FIRST = 4 // send the results so far before starting it (its worker may be killed under it)
 
 /** Result status. */
 export const OK = 0
