@@ -23,4 +23,4 @@ export { ProcessPoolExecutor, type ProcessPoolOptions } from './executors/proces
 export type { PoolOptions } from './executors/worker-pool.js'
 export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ResultOf, type Task, type TaskRef } from './executors/task.js'
 export { wrapSync, type AsyncModule } from './proxy/wrap-sync.js'
-export { remote, type Made, type MakeArgs, type Remote } from './proxy/remote.js'
+export { remote, withOptions, type CallOptions, type Made, type MakeArgs, type Remote } from './proxy/remote.js'

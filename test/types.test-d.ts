@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
 import * as loop from 'concurrent-futures/loop'
-import { remote, wrapSync } from 'concurrent-futures'
+import { remote, withOptions, wrapSync } from 'concurrent-futures'
 import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
 
 const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
@@ -101,6 +101,17 @@ describe('the proxies', () => {
     void counter.add('1')
     // @ts-expect-error the constructor takes a number
     void remote<typeof import('./fixtures/tasks.js').Counter>(ex, 'm', 'Counter', 'one')
+  })
+
+  it('a view of a remote object with call options has its type', async () => {
+    const counter = await remote<typeof import('./fixtures/tasks.js').Counter>(ex, new URL('./fixtures/tasks.ts', import.meta.url), 'Counter', 1)
+    const timed = withOptions(counter, { timeoutMs: 100, signal: AbortSignal.timeout(1000) })
+    expectTypeOf(timed).toEqualTypeOf(counter)
+    expectTypeOf(timed.add(1)).toEqualTypeOf<loop.LoopFuture<number>>()
+    // @ts-expect-error only signal and timeoutMs
+    void withOptions(counter, { transfer: [] })
+    // @ts-expect-error only a remote object has a view
+    void withOptions({ add: (n: number) => n }, {})
   })
 })
 

@@ -8,7 +8,7 @@ import type { Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import { INTERRUPTED, RUNNING, type ChildInit, type FromWorker, type ToChild, type ToWorker } from '../src/wire/protocol.js'
 import { initContext, interrupt } from '../src/wire/task-context.js'
-import { initialize, taskRunner } from './task-runner.js'
+import { initialize, taskRunner, type Runner } from './task-runner.js'
 
 if (!process.send) throw new Error('process-child is the entry of ProcessPoolExecutor children; it runs under child_process.fork')
 const send = process.send.bind(process)
@@ -25,19 +25,38 @@ new Worker(new URL('./parent-watch.js', import.meta.url), { workerData: process.
 
 // How this child's messages travel: JSON, until the pool says (a throw can come first).
 let channel: Channel = 'json'
+let states: Int32Array | undefined
+let runner: Runner | undefined
+let run: ((message: ToWorker) => void) | undefined
+const early: ToWorker[] = []
+let left = false
 
+/**
+ * Before the child goes: the results it has, then which task it was running
+ * and why it goes, so its relay can give every other task it sent back to
+ * the pool (workers/process-relay.ts). In an 'exit' handler process.send()
+ * writes synchronously as far as the channel's buffer takes it (a few
+ * hundred KB); what does not fit is lost with the child.
+ */
+function leave(code: number, error?: unknown, then?: () => void): void {
+  if (left || !process.connected) return then?.()
+  left = true
+  runner?.flush()
+  const running = runner?.current()
+  const message: FromWorker = { event: 'exit', code, ...(running === undefined ? {} : { running }), ...(error === undefined ? {} : { error: encodeThrown(error, channel) }) }
+  send(message, () => then?.())
+}
+
+// process.exit() ends the child at once, from a task or not.
+process.on('exit', (code) => leave(code))
 // A throw outside any task ends the child; tell the pool what it was first.
 process.on('uncaughtException', (error) => {
   try {
-    send({ event: 'exit', code: 1, error: encodeThrown(error, channel) } satisfies FromWorker, () => process.exit(1))
+    leave(1, error, () => process.exit(1))
   } catch {
     process.exit(1)
   }
 })
-
-let states: Int32Array | undefined
-let run: ((message: ToWorker) => void) | undefined
-const early: ToWorker[] = []
 
 process.on('message', (message: ToChild) => {
   if ('init' in message) return void start(message.init)
@@ -49,7 +68,7 @@ async function start(init: ChildInit): Promise<void> {
   channel = init.serialization
   states = new Int32Array(init.slotCount)
   initContext(init.name, states)
-  const runTasks = taskRunner({
+  runner = taskRunner({
     claim: (slot) => {
       Atomics.store(states!, slot, RUNNING)
       return true
@@ -60,7 +79,7 @@ async function start(init: ChildInit): Promise<void> {
   })
   if (!(await initialize(init.initializer, init.initargs, post, channel))) return
   run = (message) => {
-    if (!('interrupt' in message)) return runTasks(message)
+    if (!('interrupt' in message)) return runner!.receive(message)
     Atomics.compareExchange(states!, message.interrupt, RUNNING, INTERRUPTED)
     interrupt(message.interrupt, message.reason)
   }

@@ -8,6 +8,13 @@
 // each task (PENDING→RUNNING in the shared slots) as it sends it on, so a
 // task stays cancellable until a child is free to run it, and a child never
 // waits for the pool thread between tasks.
+//
+// A child that exits says which task it was running, after its last results;
+// every other task sent to it never started (it is queued in the child, or
+// still in the channel), so this thread flips it back RUNNING→PENDING and the
+// pool runs it elsewhere. A child that dies without a word (a signal, out of
+// memory) fails every task it was sent and had not answered: which of them ran
+// cannot be known.
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { inspect } from 'node:util'
@@ -29,8 +36,12 @@ interface Child {
   held: unknown[]
   /** Function definitions to send with the next tasks. */
   defs: NonNullable<TaskBatch['defs']>
-  /** Tasks sent to the child whose results have not come back. */
-  running: number
+  /** Tasks sent to the child whose results have not come back, in order: id, slot, repeated (results come back in that order). */
+  sent: number[]
+  /** Where the unanswered ones start in `sent`. */
+  answered: number
+  /** It said it exits: nothing more is sent to it. */
+  leaving: boolean
 }
 
 const children = new Map<number, Child>()
@@ -54,12 +65,14 @@ function spawn(id: number, init: ToChild): void {
     ...(forkOptions.execArgv ? { execArgv: forkOptions.execArgv } : {}),
     ...(forkOptions.env ? { env: forkOptions.env } : {}),
   })
-  children.set(id, { process: child, held: [], defs: [], running: 0 })
+  children.set(id, { process: child, held: [], defs: [], sent: [], answered: 0, leaving: false })
   child.on('message', (message: FromWorker) => {
     const state = children.get(id)
     if (state && 'results' in message) {
-      state.running -= message.results.length / 3
+      answer(state, message.results.length / 3)
       pump(id, state)
+    } else if (state && 'event' in message && message.event === 'exit') {
+      giveBack(state, message.running)
     }
     post({ from: id, message })
   })
@@ -77,6 +90,24 @@ function exited(id: number, code: number | null, signal: string | null, error?: 
   if (closing && children.size === 0) post({ closed: true })
 }
 
+function answer(state: Child, count: number): void {
+  state.answered += count * 2
+  if (state.answered === state.sent.length) state.sent.length = state.answered = 0
+}
+
+function unanswered(state: Child): number {
+  return (state.sent.length - state.answered) / 2
+}
+
+/** The child goes: every task it was sent but did not start goes back to PENDING, for the pool to take back. */
+function giveBack(state: Child, running: number | undefined): void {
+  state.leaving = true
+  const { sent } = state
+  for (let i = state.answered; i < sent.length; i += 2) {
+    if (sent[i] !== running) Atomics.compareExchange(slots, sent[i + 1]!, RUNNING, PENDING)
+  }
+}
+
 function receive(id: number, message: ToChild): void {
   const state = children.get(id)
   if (!state) return // it is gone; the pool hears of it from its 'exit'
@@ -88,11 +119,14 @@ function receive(id: number, message: ToChild): void {
 
 /** Sends on every held task but one while the child is busy, claiming each; reports those cancelled meanwhile. */
 function pump(id: number, state: Child): void {
+  // Held tasks of a child that goes stay PENDING: the pool takes them back.
+  if (state.leaving || !state.process.connected) return
   const { held } = state
   const tasks: unknown[] = []
   const skipped: unknown[] = []
+  const busy = unanswered(state) > 0
   let i = 0
-  for (; i < held.length && (state.running + tasks.length === 0 || held.length - i > 5); i += 5) {
+  for (; i < held.length && ((!busy && tasks.length === 0) || held.length - i > 5); i += 5) {
     if (Atomics.compareExchange(slots, held[i + 1] as number, PENDING, RUNNING) === PENDING) tasks.push(...held.slice(i, i + 5))
     else skipped.push(held[i], SKIPPED, undefined)
   }
@@ -100,7 +134,6 @@ function pump(id: number, state: Child): void {
   if (skipped.length > 0) post({ from: id, message: { results: skipped, busyMs: 0 } })
   if (tasks.length === 0) return
   const defs = state.defs.splice(0)
-  state.running += tasks.length / 5
   send(id, state, { ...(defs.length > 0 ? { defs } : {}), tasks })
 }
 
@@ -110,8 +143,13 @@ function send(id: number, state: Child, message: ToChild): void {
     state.process.send(message)
   } catch (error) {
     if (!('tasks' in message)) throw error
-    sendEach(id, state, message, error)
+    return sendEach(id, state, message, error)
   }
+  if ('tasks' in message) noteSent(state, message.tasks)
+}
+
+function noteSent(state: Child, tasks: unknown[]): void {
+  for (let i = 0; i < tasks.length; i += 5) state.sent.push(tasks[i] as number, tasks[i + 1] as number)
 }
 
 /**
@@ -127,6 +165,7 @@ function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknow
     const task = batch.tasks.slice(i, i + 5)
     try {
       state.process.send({ tasks: task })
+      noteSent(state, task)
     } catch (error) {
       const args = inspect(task[3], { depth: 1, breakLength: Infinity })
       const reason = new TypeError(`the task's arguments cannot be sent to a child process (${args}): ${(error as Error).message}`, { cause: error ?? batchError })
@@ -134,7 +173,6 @@ function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknow
     }
   }
   if (results.length === 0) return
-  state.running -= results.length / 3
   post({ from: id, message: { results, busyMs: 0 } })
   pump(id, state)
 }

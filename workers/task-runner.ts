@@ -4,7 +4,7 @@
 
 import { carry, type Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { CHUNK, FAILED, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
+import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
 import { enterTask, leaveTask } from '../src/wire/task-context.js'
 import type { TaskSpec } from '../src/executors/task.js'
 import { loadTask } from './load-task.js'
@@ -21,13 +21,24 @@ export interface Transport {
   channel: Channel
 }
 
-export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
+export interface Runner {
+  /** Takes a batch of tasks: they run after those already received. */
+  receive(batch: TaskBatch): void
+  /** Sends the results of the tasks finished so far, now: the worker is about to exit. */
+  flush(): void
+  /** The id of the task started and not finished, if any. */
+  current(): number | undefined
+}
+
+export function taskRunner(transport: Transport): Runner {
   const loading = new Map<number, Promise<Fn>>()
   const loaded = new Map<number, Fn>()
   const queue: unknown[] = []
   let head = 0
   let results: unknown[] = []
   let running = false
+  let started = 0
+  let current: number | undefined
 
   function receive(batch: TaskBatch): void {
     for (const [fnId, spec] of batch.defs ?? []) {
@@ -41,11 +52,11 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
 
   async function runQueue(): Promise<void> {
     running = true
-    let started = performance.now()
+    started = performance.now()
     for (;;) {
       if (head === queue.length) {
         queue.length = head = 0
-        flush(started)
+        flush()
         const next = transport.pull()
         if (!next) break
         started = performance.now()
@@ -65,7 +76,9 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
         results.push(id, SKIPPED, undefined)
         continue
       }
+      if (flags & FLUSH_FIRST) flush()
       if (flags & REPORT_START) transport.post({ event: 'started', id })
+      current = id
       enterTask(slot)
       try {
         if (!fn) throw loadError
@@ -76,18 +89,19 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
       } catch (error) {
         results.push(id, FAILED, encodeThrown(error, transport.channel))
       } finally {
+        current = undefined
         leaveTask()
       }
       // Long tasks report as they finish; short ones share a message.
       if (performance.now() - started > 1) {
-        flush(started)
+        flush()
         started = performance.now()
       }
     }
     running = false
   }
 
-  function flush(started: number): void {
+  function flush(): void {
     if (results.length === 0) return
     const busyMs = performance.now() - started
     const batch = results
@@ -113,7 +127,7 @@ export function taskRunner(transport: Transport): (batch: TaskBatch) => void {
     return batch
   }
 
-  return receive
+  return { receive, flush, current: () => current }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -23,18 +23,20 @@ function post(message: FromWorker): void {
   ring(bell)
 }
 
-// A throw outside any task, or process.exit(), ends this thread; say so
+// A throw outside any task, or process.exit(), ends this thread; send the
+// results it has (tasks it finished must not be reported lost), then say so
 // through the doorbell, since the pool thread may be blocked in result().
 process.on('uncaughtExceptionMonitor', (error) => (lastError = error))
 process.on('exit', (code) => {
   try {
+    runner.flush()
     post({ event: 'exit', code, ...(lastError === undefined ? {} : { error: encodeThrown(lastError, 'clone') }) })
   } catch {
     // The port is already closed: the pool learns of the exit from the Worker's 'exit' event.
   }
 })
 
-const run = taskRunner({
+const runner = taskRunner({
   claim: (slot) => Atomics.compareExchange(slots, slot, PENDING, RUNNING) === PENDING,
   post,
   pull: () => {
@@ -48,5 +50,5 @@ const run = taskRunner({
 })
 
 if (await initialize(initializer, initargs, post, 'clone')) {
-  port.on('message', (message: ToWorker) => ('interrupt' in message ? interrupt(message.interrupt, message.reason) : run(message)))
+  port.on('message', (message: ToWorker) => ('interrupt' in message ? interrupt(message.interrupt, message.reason) : runner.receive(message)))
 }

@@ -22,6 +22,8 @@ export interface Claim {
   running(): boolean
   /** Atomically marks the task cancelled; false when the worker already started it. */
   tryCancel(): boolean
+  /** The future is done, whoever settled it (the executor, its user, a cancel): called once. */
+  settled?(): void
 }
 
 /** Declared as a method type so Future<T> stays covariant (a Future<number> is a Future<unknown>). */
@@ -51,7 +53,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (state !== 'PENDING') return false
     if (this.#claim && !this.#claim.tryCancel()) return false
     this.#state = 'CANCELLED'
-    this.#claim = undefined
     this.#settle()
     return true
   }
@@ -165,11 +166,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this.done()) throw new InvalidStateError(`${this.#state}: ${this.toString()}`)
     this.#outcome = outcome
     this.#state = 'FINISHED'
-    this.#claim = undefined
     this.#settle()
   }
 
   #settle(): void {
+    const claim = this.#claim
+    this.#claim = undefined
+    claim?.settled?.()
     const watchers = this.#watchers
     const callbacks = this.#callbacks
     this.#watchers = this.#callbacks = undefined

@@ -78,6 +78,7 @@ export abstract class Executor {
     const options = (hasOptions ? rest.pop() : {}) as MapOptions
     return new MapResults(
       (argLists, chunk) => this.schedule(fn, chunk ? argLists : argLists[0]!, NO_OPTIONS, chunk),
+      () => this.hasRoom(),
       rest as Iterable<unknown>[],
       options,
     )

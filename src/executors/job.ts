@@ -6,13 +6,25 @@ import type { Claim, Future } from '../concurrent/future.js'
 import { CANCELLED, INTERRUPTED, PENDING, RUNNING } from '../wire/protocol.js'
 import type { TaskSpec } from './task.js'
 
-/** A fixed set of Int32 task slots in one SharedArrayBuffer, shared with every worker of a pool. */
+/**
+ * The most jobs one worker holds at once: its window (pool-member.ts) and
+ * its pinned calls alike. Every other capacity derives from it.
+ */
+export const MAX_JOBS_PER_WORKER = 512
+
+/**
+ * A fixed set of Int32 task slots in one SharedArrayBuffer, shared with every
+ * worker of a pool: enough for each worker's jobs, and as many again for
+ * workers that are going but may still touch theirs (their slots are freed
+ * only once they are gone). The pool takes one only when one is available.
+ */
 export class TaskSlots {
   readonly buffer: SharedArrayBuffer
   readonly states: Int32Array
   readonly #free: number[]
 
-  constructor(capacity: number) {
+  constructor(maxWorkers: number) {
+    const capacity = maxWorkers * MAX_JOBS_PER_WORKER * 2
     this.buffer = new SharedArrayBuffer(capacity * 4)
     this.states = new Int32Array(this.buffer)
     this.#free = Array.from({ length: capacity }, (_, i) => capacity - 1 - i)
@@ -23,7 +35,8 @@ export class TaskSlots {
   }
 
   take(): number {
-    const slot = this.#free.pop()!
+    const slot = this.#free.pop()
+    if (slot === undefined) throw new Error('no free task slot: the pool takes one only when one is available')
     Atomics.store(this.states, slot, PENDING)
     return slot
   }
@@ -67,7 +80,7 @@ export class Job implements Claim {
     /** It has a timeout or an AbortSignal, so the pool may have to stop its worker. */
     readonly interruptible: boolean,
     readonly slots: TaskSlots,
-    /** Called once when the job stops counting as work: it settled, or was cancelled before it started. */
+    /** Called once when the job stops counting as work: its future settled or was cancelled, by anyone. */
     readonly onRetire: (job: Job) => void,
     readonly pin?: Pin,
   ) {
@@ -81,9 +94,12 @@ export class Job implements Claim {
   }
 
   tryCancel(): boolean {
-    if (this.slot >= 0 && Atomics.compareExchange(this.slots.states, this.slot, PENDING, CANCELLED) !== PENDING) return false
+    return this.slot < 0 || Atomics.compareExchange(this.slots.states, this.slot, PENDING, CANCELLED) === PENDING
+  }
+
+  /** However its future was settled (by its task, its user or a cancel), the job stops counting as work, once. */
+  settled(): void {
     this.onRetire(this)
-    return true
   }
 
   /** Takes back a task no worker has started, so no worker can start it; false if one did. */
@@ -98,9 +114,9 @@ export class Job implements Claim {
     return true
   }
 
+  /** Settles the future, unless its user already did: then this outcome is dropped, as CPython drops a late result. */
   settle(ok: boolean, value: unknown): void {
     if (this.future.done()) return
-    this.onRetire(this)
     if (ok) this.future.setResult(value)
     else this.future.setException(value)
   }

@@ -18,6 +18,8 @@ export interface MapOptions {
 const mapSchema: Schema<MapOptions> = { timeout: milliseconds, chunksize: positiveInteger, buffersize: positiveInteger }
 
 type Schedule = (argLists: unknown[][], chunk: boolean) => Future<unknown>
+/** Whether the executor would take another task now (maxQueued). */
+type HasRoom = () => boolean
 
 /**
  * The results of Executor.map, in input order: iterate with `for...of`
@@ -26,6 +28,7 @@ type Schedule = (argLists: unknown[][], chunk: boolean) => Future<unknown>
  */
 export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
   readonly #schedule: Schedule
+  readonly #hasRoom: HasRoom
   readonly #inputs: Iterator<unknown[]>
   readonly #chunksize: number
   readonly #buffersize: number
@@ -34,9 +37,10 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
   #ready: unknown[] = []
   #exhausted = false
 
-  constructor(schedule: Schedule, iterables: Iterable<unknown>[], options: MapOptions) {
+  constructor(schedule: Schedule, hasRoom: HasRoom, iterables: Iterable<unknown>[], options: MapOptions) {
     const checked = checkOptions(options, mapSchema, 'map()')
     this.#schedule = schedule
+    this.#hasRoom = hasRoom
     this.#chunksize = checked.chunksize ?? 1
     this.#buffersize = checked.buffersize ?? Infinity
     this.#deadline = performance.now() + (checked.timeout ?? Infinity)
@@ -49,9 +53,8 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
     return {
       next: () => {
         if (this.#ready.length === 0) {
-          const future = this.#inFlight.shift()
+          const future = this.#next()
           if (!future) return done()
-          this.#fill()
           this.#unpack(() => future.result(Math.max(0, this.#deadline - performance.now())))
         }
         return { done: false, value: this.#ready.shift() as R }
@@ -67,9 +70,8 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
     return {
       next: async () => {
         if (this.#ready.length === 0) {
-          const future = this.#inFlight.shift()
+          const future = this.#next()
           if (!future) return done()
-          this.#fill()
           const outcome = await settledWithin(future, this.#deadline)
           this.#unpack(() => {
             if ('error' in outcome) throw outcome.error
@@ -103,8 +105,21 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
     }
   }
 
-  #fill(): void {
-    while (!this.#exhausted && this.#inFlight.length < this.#buffersize) {
+  /** The oldest call in flight, after submitting what now fits behind it. */
+  #next(): Future<unknown> | undefined {
+    if (this.#inFlight.length === 0) this.#fill()
+    const future = this.#inFlight.shift()
+    if (future) this.#fill(true)
+    return future
+  }
+
+  /**
+   * Submits chunks up to `buffersize` in flight and, while some are (`busy`),
+   * only as long as the executor has room, so a `maxQueued` paces the map
+   * instead of failing it. A submit that throws cancels the rest.
+   */
+  #fill(busy = this.#inFlight.length > 0): void {
+    while (!this.#exhausted && this.#inFlight.length < this.#buffersize && (!busy || this.#hasRoom())) {
       const chunk: unknown[][] = []
       while (chunk.length < this.#chunksize) {
         const next = this.#inputs.next()
@@ -114,7 +129,14 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
         }
         chunk.push(next.value)
       }
-      if (chunk.length > 0) this.#inFlight.push(this.#schedule(chunk, this.#chunksize > 1))
+      if (chunk.length === 0) continue
+      try {
+        this.#inFlight.push(this.#schedule(chunk, this.#chunksize > 1))
+      } catch (error) {
+        this.cancel()
+        throw error
+      }
+      busy = true
     }
   }
 }

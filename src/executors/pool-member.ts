@@ -4,7 +4,7 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import { inspect } from 'node:util'
-import type { Job, Pin } from './job.js'
+import { MAX_JOBS_PER_WORKER, type Job, type Pin } from './job.js'
 import type { TaskSpec } from './task.js'
 import { CHUNK, type TaskBatch, type ToWorker } from '../wire/protocol.js'
 import type { Channel } from '../wire/channel.js'
@@ -12,7 +12,6 @@ import { encodeThrown } from '../wire/error-codec.js'
 
 /** Keep about this much work queued in each worker beyond the task it runs. */
 const TARGET_QUEUED_MS = 1
-const MAX_WINDOW = 512
 
 export abstract class PoolMember {
   readonly jobs = new Map<number, Job>()
@@ -41,7 +40,7 @@ export abstract class PoolMember {
   /** How many jobs this worker may hold: the one it runs and about TARGET_QUEUED_MS more. */
   get window(): number {
     if (this.#avgTaskMs === undefined) return this.minWindow
-    return Math.min(MAX_WINDOW, Math.max(this.minWindow, Math.floor(TARGET_QUEUED_MS / Math.max(this.#avgTaskMs, 0.0005)) + 1))
+    return Math.min(MAX_JOBS_PER_WORKER, Math.max(this.minWindow, Math.floor(TARGET_QUEUED_MS / Math.max(this.#avgTaskMs, 0.0005)) + 1))
   }
 
   recordBatch(count: number, busyMs: number): void {

@@ -131,7 +131,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
       this.#closed.delete(id)
       // The thread is gone; its 'exit' event will free its slots once the event loop runs.
       const member = this.#byId.get(id)!
-      this.lost(member, { vanished: true }, member.error, true)
+      this.lost(member, { vanished: true }, member.error)
     }
   }
 

@@ -33,9 +33,9 @@ import { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { boolean, cloneables, integer, MAX_WORKERS, milliseconds, positiveInteger, type Schema } from '../concurrent/validate.js'
 import { decodeThrown } from '../wire/error-codec.js'
-import { CHUNK, FAILED, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
+import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { checkShutdownOptions, Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
-import { Job, TaskSlots, type Pin } from './job.js'
+import { Job, MAX_JOBS_PER_WORKER, TaskSlots, type Pin } from './job.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
 import type { PoolMember } from './pool-member.js'
 import { checkTask, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
@@ -62,8 +62,6 @@ export interface PoolOptions {
    */
   submitStacks?: boolean
 }
-
-const MAX_JOBS_PER_WORKER = 512
 
 /** The checks of the options both pools take. */
 export const poolSchema: Schema<PoolOptions> = {
@@ -126,7 +124,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.initializer = options.initializer === undefined ? undefined : specOf(options.initializer)
     this.initargs = [...(options.initargs ?? [])]
     this.#submitStacks = options.submitStacks ?? true
-    this.slots = new TaskSlots(this.maxWorkers * MAX_JOBS_PER_WORKER * 2)
+    this.slots = new TaskSlots(this.maxWorkers)
     addSource(this.#source)
   }
 
@@ -176,9 +174,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     blockUntil(() => this.#live === 0, Infinity, () => `disposing the ${this.constructor.name}`)
   }
 
-  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier tasks. */
-  submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[]): Future<unknown> {
-    return this.schedule(fn, args, {}, false, pin)
+  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier tasks, as submitWith() would. */
+  submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): Future<unknown> {
+    return this.schedule(fn, args, options, false, pin)
   }
 
   /** @internal The pinned object is gone: its worker may be recycled again. */
@@ -196,9 +194,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const { signal, transfer = [], timeoutMs } = options // checked by submitWith()
     const spec = specOf(fn)
     const future = new Future<unknown>()
-    const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START)
-    const site = this.#submitStacks ? submitSite() : noSite
     const interruptible = timeoutMs !== undefined || signal !== undefined
+    const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START) | (interruptible ? FLUSH_FIRST : 0)
+    const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#nextId++, future, spec, args, flags, transfer, site, timeoutMs, interruptible, this.slots, this.#retire, pin)
     if (this.#live++ === 0) this.setRef(true)
     this.#queue.push(job)
@@ -242,9 +240,12 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         job.settle(false, job.pin.lost)
         continue
       }
-      // A pinned task goes to its worker however full that is: its order matters, not its balance.
+      // Slots come back as results arrive and as gone workers really stop.
+      if (this.slots.available === 0) break
+      // A pinned task goes to its worker past its window (its order matters, not its balance), but
+      // waits, in its place in the queue, while that worker holds as many jobs as any may.
       const member = (job.pin?.member as M | undefined) ?? this.#pickMember(job)
-      if (!member) break
+      if (!member || member.jobs.size >= MAX_JOBS_PER_WORKER) break
       this.#head++
       job.slot = this.slots.take()
       member.assign(job)
@@ -342,7 +343,10 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         const status = results[i + 1]
         if (status === OK) this.#finish(member, job, true, results[i + 2])
         else if (status === FAILED) this.#finish(member, job, false, job.interruptReason ?? decodeThrown(results[i + 2] as never, callerFrames(job.submitSite)))
-        else this.#finish(member, job, false, undefined) // skipped: it was cancelled, its future is done
+        // Skipped: it was cancelled (or its user settled it), so its future is done. A live one is never
+        // settled with nothing: it did not run, so it runs again (unreachable while slots are kept right).
+        else if (job.future.done()) this.#finish(member, job, false, undefined)
+        else this.#requeue(member, [job])
       }
       member.recordBatch(results.length / 3, message.busyMs)
       if (member.jobs.size === 0) this.#idle(member)
@@ -388,10 +392,11 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   /**
    * A worker is gone, or going: the jobs it had not started go back to the
-   * queue, the ones it was running fail. Until it has really exited
-   * (`terminating`), it could still touch its slots, so they are freed later.
+   * queue, the ones it was running fail. Until it has really stopped (for a
+   * child: until its relay let go of it), it or its relay could still touch
+   * its slots, so they are freed by released(), never here.
    */
-  protected lost(member: M, exit: WorkerExit, cause: unknown, terminating = false): void {
+  protected lost(member: M, exit: WorkerExit, cause: unknown): void {
     if (member.exited) return
     member.exited = true
     this.members = this.members.filter((m) => m !== member)
@@ -400,27 +405,31 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     }
     const unstarted: Job[] = []
     for (const job of member.jobs.values()) {
-      if (terminating) member.slotsToFree.push(job.slot)
-      else this.slots.release(job.slot)
+      member.slotsToFree.push(job.slot)
       if (job.future.done()) continue
-      if (job.pin?.lost) {
-        job.steal()
-        job.settle(false, job.pin.lost)
-      } else if (job.steal()) {
-        job.slot = -1
-        unstarted.push(job)
-      } else {
-        job.settle(false, job.interruptReason ?? this.lostError(exit, cause ?? member.error))
-      }
+      if (!job.steal()) job.settle(false, job.interruptReason ?? job.pin?.lost ?? this.lostError(exit, cause ?? member.error))
+      else if (job.pin?.lost) job.settle(false, job.pin.lost)
+      else unstarted.push(job)
     }
     member.jobs.clear()
-    this.#queue.splice(this.#head, 0, ...unstarted)
+    this.#requeue(undefined, unstarted)
+  }
+
+  /** Puts jobs no worker started back at the head of the queue, to be given fresh slots. */
+  #requeue(member: M | undefined, jobs: Job[]): void {
+    for (const job of jobs) {
+      member?.jobs.delete(job.id)
+      job.slot = -1
+    }
+    this.#queue.splice(this.#head, 0, ...jobs)
     this.#dispatch()
   }
 
-  /** The worker has really stopped: slots it might still have touched are free. */
+  /** The worker has really stopped: slots it or its relay might still have touched are free. */
   protected released(member: M): void {
+    if (member.slotsToFree.length === 0) return
     for (const slot of member.slotsToFree.splice(0)) this.slots.release(slot)
+    this.#dispatch()
   }
 
   /** Cancels `job` if it has not started; otherwise asks it to stop, and kills its worker after the grace period. */
@@ -431,7 +440,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     member.interrupt(job)
     this.#after(job, this.graceMs, () => {
       this.stop(member, true)
-      this.lost(member, {}, undefined, true)
+      this.lost(member, {}, undefined)
     })
   }
 

@@ -2,7 +2,7 @@
 // lazily started default thread pool) and get a LoopFuture back.
 
 import { inspect } from 'node:util'
-import { ExecutorShutdownError } from '../concurrent/errors.js'
+import { ExecutorShutdownError, QueueFullError } from '../concurrent/errors.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { checkTimeout } from '../concurrent/validate.js'
 import { Executor, type SubmitOptions } from '../executors/executor.js'
@@ -29,14 +29,16 @@ export function runInExecutorWith<F extends AnyFn>(executor: Executor | null, op
   checkTask(fn, 'runInExecutor() fn')
   if (ex.hasRoom()) return wrapFuture(ex.submitWith(options, fn, ...args))
   // A full queue (maxQueued): wait for room instead of throwing. Cancelled meanwhile, it is never submitted.
+  // Each wake tries to submit: only a full queue waits again, so a shutdown or a break ends the wait
+  // with submit()'s own error (whenRoom() resolves at once then, while there is still no room).
   const loopFuture = new LoopFuture<ResultOf<F>>()
   const attempt = (): void => {
     if (loopFuture.done()) return
-    if (!ex.hasRoom()) return void ex.whenRoom().then(attempt)
     try {
       follow(ex.submitWith(options, fn, ...args), loopFuture)
     } catch (error) {
-      loopFuture.setException(error)
+      if (error instanceof QueueFullError) void ex.whenRoom().then(attempt)
+      else loopFuture.setException(error)
     }
   }
   void ex.whenRoom().then(attempt)

@@ -18,6 +18,7 @@ export const INTERRUPTED = 3
 /** Task flags. */
 export const CHUNK = 1 // args is a list of argument lists; the result is a list
 export const REPORT_START = 2 // tell the pool when the task starts (it has a timeout)
+export const FLUSH_FIRST = 4 // send the results so far before starting it (its worker may be killed under it)
 
 /** Result status. */
 export const OK = 0
@@ -43,7 +44,8 @@ export interface ResultBatch {
 export type WorkerEvent =
   | { event: 'started'; id: number }
   | { event: 'init-failed'; error: EncodedValue }
-  | { event: 'exit'; code: number; error?: EncodedValue }
+  /** Sent as a worker goes, after the results it has; `running`: the id of the task it was running, if any. */
+  | { event: 'exit'; code: number; error?: EncodedValue; running?: number }
 export type FromWorker = ResultBatch | WorkerEvent
 
 export interface ThreadWorkerData {
