@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, vi } from 'vitest'
-import { BrokenExecutor, BrokenProcessPool, CancelledError, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
+import { BrokenExecutor, BrokenProcessPool, CancelledError, fromModule, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
 import { processPool, submitRandomMix, tasks, until } from './helpers.js'
 
 const FUTURE_MESSAGE = 'A process in the process pool was terminated abruptly while the future was running or pending.'
@@ -191,6 +191,16 @@ describe('cancel and interrupt', () => {
     const queued = ex.submit(tasks.pid)
     expect(stuck.exception(10_000)).toBeInstanceOf(TimeoutError)
     expect(queued.result(10_000)).not.toBe(first)
+  })
+
+  it("an interrupt that reaches the child while the task's module still loads is seen when the task starts", async () => {
+    const ex = processPool({ maxWorkers: 1, interruptGraceMs: 5_000 })
+    const slow = fromModule<typeof import('./fixtures/slow-load.js')>(new URL('./fixtures/slow-load.ts', import.meta.url))
+    const controller = new AbortController()
+    const f = ex.submitWith({ signal: controller.signal }, slow.waitForAbort)
+    await until(() => f.running()) // the relay claimed it as it sent it; the child is still loading the module
+    controller.abort(new Error('stop early'))
+    expect(await f).toBe('aborted: stop early')
   })
 
   it('an abort signal interrupts a running task the same way', async () => {

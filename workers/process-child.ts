@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads'
 import type { Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import { INTERRUPTED, RUNNING, type ChildInit, type FromWorker, type ToChild, type ToWorker } from '../src/wire/protocol.js'
-import { initContext, interrupt } from '../src/wire/task-context.js'
+import { initContext, interrupt, interruptedOnStart, interruptOnStart } from '../src/wire/task-context.js'
 import { initialize, taskRunner, type Runner } from './task-runner.js'
 
 if (!process.send) throw new Error('process-child is the entry of ProcessPoolExecutor children; it runs under child_process.fork')
@@ -70,7 +70,7 @@ async function start(init: ChildInit): Promise<void> {
   initContext(init.name, states)
   runner = taskRunner({
     claim: (slot) => {
-      Atomics.store(states!, slot, RUNNING)
+      Atomics.store(states!, slot, interruptedOnStart(slot) ? INTERRUPTED : RUNNING)
       return true
     },
     post,
@@ -80,6 +80,7 @@ async function start(init: ChildInit): Promise<void> {
   if (!(await initialize(init.initializer, init.initargs, post, channel))) return
   run = (message) => {
     if (!('interrupt' in message)) return runner!.receive(message)
+    if (runner!.waiting(message.interrupt)) return interruptOnStart(message.interrupt, message.reason)
     Atomics.compareExchange(states!, message.interrupt, RUNNING, INTERRUPTED)
     interrupt(message.interrupt, message.reason)
   }

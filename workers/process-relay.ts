@@ -142,7 +142,8 @@ function send(id: number, state: Child, message: ToChild): void {
   try {
     state.process.send(message)
   } catch (error) {
-    if (!('tasks' in message)) throw error
+    // An interrupt the channel refuses is dropped: the pool's grace period still stops the task.
+    if (!('tasks' in message)) return
     return sendEach(id, state, message, error)
   }
   if ('tasks' in message) noteSent(state, message.tasks)

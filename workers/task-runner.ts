@@ -28,6 +28,8 @@ export interface Runner {
   flush(): void
   /** The id of the task started and not finished, if any. */
   current(): number | undefined
+  /** Whether a task in `slot` was received and has not started yet. */
+  waiting(slot: number): boolean
 }
 
 export function taskRunner(transport: Transport): Runner {
@@ -39,6 +41,8 @@ export function taskRunner(transport: Transport): Runner {
   let running = false
   let started = 0
   let current: number | undefined
+  /** The slot of the task taken from the queue whose function is still loading. */
+  let loadingSlot: number | undefined
 
   function receive(batch: TaskBatch): void {
     for (const [fnId, spec] of batch.defs ?? []) {
@@ -71,7 +75,11 @@ export function taskRunner(transport: Transport): Runner {
       // Load the function before claiming the task, so it stays cancellable while its module loads.
       let fn = loaded.get(fnId)
       let loadError: unknown
-      if (!fn) await loading.get(fnId)!.then((f) => (fn = f), (e: unknown) => (loadError = e))
+      if (!fn) {
+        loadingSlot = slot
+        await loading.get(fnId)!.then((f) => (fn = f), (e: unknown) => (loadError = e))
+        loadingSlot = undefined
+      }
       if (!transport.claim(slot)) {
         results.push(id, SKIPPED, undefined)
         continue
@@ -127,7 +135,13 @@ export function taskRunner(transport: Transport): Runner {
     return batch
   }
 
-  return { receive, flush, current: () => current }
+  function waiting(slot: number): boolean {
+    if (slot === loadingSlot) return true
+    for (let i = head + 1; i < queue.length; i += 5) if (queue[i] === slot) return true
+    return false
+  }
+
+  return { receive, flush, current: () => current, waiting }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

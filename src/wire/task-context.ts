@@ -21,8 +21,28 @@ export function initContext(name: string, states: Int32Array): void {
   slots = states
 }
 
+/**
+ * Interrupts for tasks this worker holds but has not started: a child gets
+ * its tasks ahead of time, already claimed, so an interrupt can overtake the
+ * start. The task starts interrupted.
+ */
+const early = new Map<number, EncodedValue>()
+
+export function interruptOnStart(slot: number, reason: EncodedValue): void {
+  early.set(slot, reason)
+}
+
+export function interruptedOnStart(slot: number): boolean {
+  return early.has(slot)
+}
+
 export function enterTask(slot: number): void {
-  current = { slot }
+  const reason = early.get(slot)
+  if (reason === undefined) current = { slot }
+  else {
+    early.delete(slot)
+    current = { slot, reason }
+  }
 }
 
 export function leaveTask(): void {
