@@ -182,6 +182,27 @@ function constructOrRefuse<E>(make: () => E, options: Record<string, unknown>): 
   }
 }
 
+/** Over generated options: each accepted configuration runs a task and shuts down; some must be accepted. */
+async function runsAccepted<E extends ThreadPoolExecutor | ProcessPoolExecutor>(
+  options: fc.Arbitrary<Record<string, unknown>>, make: (given: Record<string, unknown>) => E, numRuns: number,
+): Promise<void> {
+  let accepted = 0
+  await fc.assert(
+    fc.asyncProperty(options, async (given) => {
+      const ex = constructOrRefuse(() => make(given), given)
+      if (!ex) return
+      accepted++
+      try {
+        expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
+      } finally {
+        await ex.shutdown()
+      }
+    }),
+    { numRuns, examples: [[{}]] },
+  )
+  expect(accepted).toBeGreaterThan(0)
+}
+
 describe('any value for any option (property)', () => {
   it('a pool\'s constructor refuses it clearly or accepts it', async () => {
     const made: Array<{ shutdown(): Promise<void> }> = []
@@ -211,21 +232,7 @@ describe('any value for any option (property)', () => {
       initargs: mostly(fc.array(fc.jsonValue(), { maxLength: 3 })),
       resourceLimits: mostly(limits),
     }, { requiredKeys: [] })
-    let accepted = 0
-    await fc.assert(
-      fc.asyncProperty(options, async (given) => {
-        const ex = constructOrRefuse(() => new ThreadPoolExecutor({ initializer: tasks.init, ...given } as ThreadPoolOptions), given)
-        if (!ex) return
-        accepted++
-        try {
-          expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
-        } finally {
-          await ex.shutdown()
-        }
-      }),
-      { numRuns: 25, examples: [[{}]] },
-    )
-    expect(accepted).toBeGreaterThan(0)
+    await runsAccepted(options, (given) => new ThreadPoolExecutor({ initializer: tasks.init, ...given } as ThreadPoolOptions), 25)
   })
 
   it('an accepted process pool configuration runs a task and shuts down', async () => {
@@ -238,21 +245,7 @@ describe('any value for any option (property)', () => {
       initargs: mostly(fc.array(fc.jsonValue(), { maxLength: 3 })),
       env: mostly(fc.constant({ ...process.env, EXTRA: 'x' })),
     }, { requiredKeys: [] })
-    let accepted = 0
-    await fc.assert(
-      fc.asyncProperty(options, async (given) => {
-        const ex = constructOrRefuse(() => new ProcessPoolExecutor({ initializer: tasks.init, ...given } as ProcessPoolOptions), given)
-        if (!ex) return
-        accepted++
-        try {
-          expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
-        } finally {
-          await ex.shutdown()
-        }
-      }),
-      { numRuns: 8, examples: [[{}]] },
-    )
-    expect(accepted).toBeGreaterThan(0)
+    await runsAccepted(options, (given) => new ProcessPoolExecutor({ initializer: tasks.init, ...given } as ProcessPoolOptions), 8)
   })
 
   it('submitWith(), map(), wait() and asCompleted() refuse clearly or work', async () => {
