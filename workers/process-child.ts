@@ -55,6 +55,7 @@ async function start(init: ChildInit): Promise<void> {
     checkSendable: (value) => (init.serialization === 'json' ? JSON.stringify(value) : serialize(value)),
   })
   if (!(await initialize(init.initializer, init.initargs, post))) return
+  post({ event: 'ready' })
   run = (message) => {
     if (!('interrupt' in message)) return runTasks(message)
     Atomics.compareExchange(states!, message.interrupt, RUNNING, INTERRUPTED)

@@ -49,4 +49,5 @@ const run = taskRunner({
 
 if (await initialize(initializer, initargs, post)) {
   port.on('message', (message: ToWorker) => ('interrupt' in message ? interrupt(message.interrupt, message.reason) : run(message)))
+  post({ event: 'ready' })
 }

@@ -9,6 +9,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type Re
 import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenThreadPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
 import type { FromWatch, FromWorker, ThreadWatchData, ThreadWorkerData, ToWatch, ToWorker } from '../wire/protocol.js'
+import { execArgvOption, inheritedFlags } from './exec-argv.js'
 import { PoolMember } from './pool-member.js'
 import { positiveInteger } from './options.js'
 import { WorkerPool, type PoolOptions } from './worker-pool.js'
@@ -20,6 +21,11 @@ export interface ThreadPoolOptions extends PoolOptions {
   maxTasksPerWorker?: number
   /** V8 heap limits for each worker; a worker that exceeds them is replaced and its running task fails. */
   resourceLimits?: ResourceLimits
+  /**
+   * Node flags for the workers, as given (default: this process's execArgv,
+   * less what cannot apply to a worker thread: see README, "Node flags").
+   */
+  execArgv?: string[]
 }
 
 const entry = new URL('../../workers/thread-worker.js', import.meta.url)
@@ -29,12 +35,15 @@ let poolCounter = 0
 export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   readonly #prefix: string
   readonly #resourceLimits: ResourceLimits | undefined
+  /** undefined: Node's own inheritance, when it holds nothing a worker cannot take. */
+  readonly #execArgv: string[] | undefined
   readonly #byId = new Map<number, ThreadMember>()
   /** Workers the watch thread saw end, whose 'exit' event has not run yet. */
   readonly #closed = new Set<number>()
   #nextId = 0
   #watch: { thread: Worker; port: MessagePort } | undefined
   protected override readonly initFailedMessage = 'A thread initializer failed, the thread pool is not usable anymore'
+  protected override readonly kind = { worker: 'worker thread', pool: 'thread pool' }
 
   constructor(options: ThreadPoolOptions = {}) {
     super(
@@ -45,6 +54,8 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     )
     this.#prefix = options.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`
     this.#resourceLimits = options.resourceLimits
+    const inherited = inheritedFlags('thread')
+    this.#execArgv = execArgvOption(options.execArgv) ?? (inherited.length === process.execArgv.length ? undefined : inherited)
   }
 
   protected override spawn(index: number): ThreadMember {
@@ -67,6 +78,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
       workerData,
       transferList: [port2, life.port1],
       ...(this.#resourceLimits ? { resourceLimits: this.#resourceLimits } : {}),
+      ...(this.#execArgv ? { execArgv: this.#execArgv } : {}),
     })
     const member = new ThreadMember(index, thread, port1)
     this.#byId.set(id, member)
@@ -86,11 +98,14 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     if (this.#watch) return this.#watch
     const { port1, port2 } = new MessageChannel()
     const workerData: ThreadWatchData = { port: port2, doorbell: doorbellBuffer }
-    const thread = new Worker(watchEntry, { name: `${this.#prefix}_watch`, workerData, transferList: [port2] })
+    // It runs only this library's code, so none of the user's flags or
+    // NODE_OPTIONS preloads (an empty env): nothing of theirs can stop it.
+    const thread = new Worker(watchEntry, { name: `${this.#prefix}_watch`, workerData, transferList: [port2], execArgv: [], env: {} })
     // It serves blocked waits only, so it never keeps the process alive. What
     // it reports is acted on only by drainMessages(): when the event loop runs,
     // the workers' own 'exit' events say more (the exit code).
     port1.on('message', this.#noteClosed)
+    thread.on('error', (error) => this.break('The watch thread of the thread pool failed, the thread pool is not usable anymore', error))
     thread.unref()
     port1.unref()
     this.#watch = { thread, port: port1 }
