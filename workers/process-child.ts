@@ -78,6 +78,7 @@ async function start(init: ChildInit): Promise<void> {
     channel,
   })
   if (!(await initialize(init.initializer, init.initargs, post, channel))) return
+  post({ event: 'ready' })
   run = (message) => {
     if (!('interrupt' in message)) return runner!.receive(message)
     if (runner!.waiting(message.interrupt)) return interruptOnStart(message.interrupt, message.reason)

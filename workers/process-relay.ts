@@ -16,7 +16,7 @@
 // memory) fails every task it was sent and had not answered: which of them ran
 // cannot be known.
 
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork, spawn as spawnProcess, type ChildProcess } from 'node:child_process'
 import { inspect } from 'node:util'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
@@ -47,6 +47,39 @@ interface Child {
 const children = new Map<number, Child>()
 let closing = false
 
+// No child may outlive this process, even one that never runs JavaScript
+// (stopped at --inspect-brk), so its own parent watch never starts. A shell
+// (builtins only, it never forks) holds the read end of a pipe only this
+// process writes: however this process ends, the pipe closes, and the shell
+// kills the children still listed. One per pool; where there is no /bin/sh
+// (Windows), the children's parent watch thread is all there is.
+const WATCHDOG = `pids=' '
+while read -r line; do
+  case $line in
+    +*) pids="$pids\${line#+} " ;;
+    -*) p=\${line#-}; case $pids in *" $p "*) pids="\${pids%% $p *} \${pids#* $p }" ;; esac ;;
+  esac
+done
+[ "$pids" = ' ' ] || kill -9 $pids 2>/dev/null`
+let watchdog = process.platform === 'win32' ? undefined : startWatchdog()
+
+/** The watchdog, unless it cannot start (no shell, or the permission model): then the parent watch threads remain. */
+function startWatchdog(): ChildProcess | undefined {
+  let shell: ChildProcess
+  try {
+    shell = spawnProcess('/bin/sh', ['-c', WATCHDOG], { stdio: ['pipe', 'ignore', 'ignore'], env: {} })
+  } catch {
+    return undefined
+  }
+  shell.on('error', () => (watchdog = undefined))
+  shell.stdin!.on('error', () => {})
+  return shell
+}
+
+function watch(pid: number | undefined, on: boolean): void {
+  if (pid !== undefined && watchdog?.stdin?.writable) watchdog.stdin.write(`${on ? '+' : '-'}${pid}\n`)
+}
+
 function post(message: FromRelay): void {
   port.postMessage(message)
   ring(bell)
@@ -60,11 +93,14 @@ port.on('message', (message: ToRelay) => {
 })
 
 function spawn(id: number, init: ToChild): void {
-  const child = fork(new URL(entry), [], {
-    serialization: forkOptions.serialization,
-    ...(forkOptions.execArgv ? { execArgv: forkOptions.execArgv } : {}),
-    ...(forkOptions.env ? { env: forkOptions.env } : {}),
-  })
+  let child: ChildProcess
+  try {
+    child = fork(new URL(entry), [], { serialization: forkOptions.serialization, execArgv: forkOptions.execArgv, env: forkOptions.env })
+  } catch (error) {
+    // Refused before it started (bad options, the permission model): the pool hears of it as a failed start.
+    return gone(id, 127, null, error as Error)
+  }
+  watch(child.pid, true)
   children.set(id, { process: child, held: [], defs: [], sent: [], answered: 0, leaving: false })
   child.on('message', (message: FromWorker) => {
     const state = children.get(id)
@@ -83,11 +119,31 @@ function spawn(id: number, init: ToChild): void {
 }
 
 function exited(id: number, code: number | null, signal: string | null, error?: Error): void {
+  const child = children.get(id)
   // Tasks still held here were never claimed: the pool takes them back.
-  if (!children.delete(id)) return
+  if (!child) return
+  children.delete(id)
+  watch(child.process.pid, false)
+  gone(id, code, signal, error)
+}
+
+function gone(id: number, code: number | null, signal: string | null, error?: Error): void {
   if (error) post({ from: id, message: { event: 'exit', code: code ?? 1, error: encodeThrown(error, 'clone') } })
   post({ exit: id, code, signal })
-  if (closing && children.size === 0) post({ closed: true })
+  if (closing && children.size === 0) closed()
+}
+
+/** Every child is gone: let the watchdog go too (reaped here, not left a zombie), then tell the pool. */
+function closed(): void {
+  const shell = watchdog
+  if (!shell || shell.exitCode !== null || shell.signalCode !== null) return post({ closed: true })
+  let done = false
+  const finish = (): void => {
+    if (!done) post({ closed: true })
+    done = true
+  }
+  shell.once('exit', finish).once('error', finish)
+  shell.stdin!.end()
 }
 
 function answer(state: Child, count: number): void {
@@ -187,7 +243,7 @@ function stop(id: number, kill: boolean): void {
 
 function close(graceMs: number): void {
   closing = true
-  if (children.size === 0) return post({ closed: true })
+  if (children.size === 0) return closed()
   for (const id of children.keys()) stop(id, false)
   longTimeout(() => {
     for (const id of children.keys()) stop(id, true)

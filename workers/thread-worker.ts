@@ -51,4 +51,5 @@ const runner = taskRunner({
 
 if (await initialize(initializer, initargs, post, 'clone')) {
   port.on('message', (message: ToWorker) => ('interrupt' in message ? interrupt(message.interrupt, message.reason) : runner.receive(message)))
+  post({ event: 'ready' })
 }

@@ -22,6 +22,8 @@ export abstract class PoolMember {
   assigned = 0
   idleTimer: NodeJS.Timeout | undefined
   exited = false
+  /** It said it is ready: its entry, preloads and initializer ran (see WorkerPool's start-up rule). */
+  ready = false
   /** Slots of jobs taken back from this worker, to free once it has really stopped. */
   readonly slotsToFree: number[] = []
   retiring = false

@@ -17,13 +17,17 @@ import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenProcessPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
 import { checkOptions, environment, oneOf, positiveInteger, strings, type Schema } from '../concurrent/validate.js'
 import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.js'
+import { inheritedFlags } from './exec-argv.js'
 import { PoolMember } from './pool-member.js'
 import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
 
 export interface ProcessPoolOptions extends PoolOptions {
   /** Replace a child after it has run this many tasks. */
   maxTasksPerChild?: number
-  /** Node flags for the children (default: this process's execArgv). */
+  /**
+   * Node flags for the children, as given (default: this process's execArgv,
+   * less what cannot apply to a child: see README, "Node flags").
+   */
   execArgv?: string[]
   /** The children's environment (default: this process's). */
   env?: Record<string, string | undefined>
@@ -61,20 +65,23 @@ let poolCounter = 0
 
 export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   readonly #prefix = `ProcessPoolExecutor-${poolCounter++}`
-  readonly #fork: RelayData['fork']
+  readonly #fork: Omit<RelayData['fork'], 'env'>
+  readonly #env: Record<string, string | undefined> | undefined
   readonly #replace: boolean
   readonly #children = new Map<number, ProcessMember>()
   #nextChild = 0
-  #relay: { thread: Worker; port: MessagePort } | undefined
+  #relay: { thread: Worker; port: MessagePort; gone: boolean } | undefined
   #onClosed: (() => void) | undefined
   protected override readonly initFailedMessage = 'A process in the process pool failed its initializer, the process pool is not usable anymore'
+  protected override readonly kind = { worker: 'child process', pool: 'process pool' }
 
   constructor(options: ProcessPoolOptions = {}) {
     const checked = checkOptions(options, processSchema, 'ProcessPoolExecutor', notForProcesses)
     if (checked.serialization === 'json' && checked.initargs) jsonInitargs(checked.initargs)
     super(checked, checked.maxTasksPerChild, true)
     const { serialization = 'advanced', onChildExit = 'break' } = checked
-    this.#fork = { execArgv: checked.execArgv, env: checked.env, serialization }
+    this.#fork = { execArgv: checked.execArgv ?? inheritedFlags('process'), serialization }
+    this.#env = checked.env
     this.#replace = onChildExit === 'replace'
   }
 
@@ -97,13 +104,24 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   #startRelay(): { thread: Worker; port: MessagePort } {
     if (this.#relay) return this.#relay
     const { port1, port2 } = new MessageChannel()
-    const workerData: RelayData = { port: port2, doorbell: doorbellBuffer, slots: this.slots.buffer, entry: childEntry.href, fork: this.#fork }
-    const thread = new Worker(relayEntry, { name: `${this.#prefix}_relay`, workerData, transferList: [port2] })
+    // The children get this process's environment as it is now, unless told otherwise.
+    const fork = { ...this.#fork, env: this.#env ?? { ...process.env } }
+    const workerData: RelayData = { port: port2, doorbell: doorbellBuffer, slots: this.slots.buffer, entry: childEntry.href, fork }
+    // It runs only this library's code, so none of the user's flags or
+    // NODE_OPTIONS preloads (an empty env): nothing of theirs can stop it.
+    const thread = new Worker(relayEntry, { name: `${this.#prefix}_relay`, workerData, transferList: [port2], execArgv: [], env: {} })
+    const relay = { thread, port: port1, gone: false }
     port1.on('message', (message: FromRelay) => this.#route(message))
+    let error: unknown
+    thread.on('error', (e) => (error = e))
     // The relay only ends when the pool closes it; if it dies, so does every child's channel.
-    thread.on('exit', () => this.break('The relay thread of the process pool stopped, the process pool is not usable anymore', undefined))
-    this.#relay = { thread, port: port1 }
-    return this.#relay
+    thread.on('exit', () => {
+      relay.gone = true
+      this.#onClosed?.()
+      this.break('The relay thread of the process pool stopped, the process pool is not usable anymore', error)
+    })
+    this.#relay = relay
+    return relay
   }
 
   #route(message: FromRelay): void {
@@ -127,7 +145,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   }
 
   protected override exited(member: ProcessMember, exit: WorkerExit, cause: unknown): void {
-    if (member.retiring || member.exited || this.#replace) return this.lost(member, exit, cause)
+    if (!member.ready || member.retiring || member.exited || this.#replace) return this.lost(member, exit, cause)
     const lost = new WorkerLost(`the child process ${member.index} ${describeExit(exit)}`, exit, { cause })
     this.break(
       'A child process terminated abruptly, the process pool is not usable anymore',
@@ -144,10 +162,13 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
     const relay = this.#relay
     if (!relay) return
     relay.port.ref() // an idle pool's relay is unref'd, but a shutdown() awaited must not end the process early
-    await new Promise<void>((resolve) => {
-      this.#onClosed = resolve
-      relay.port.postMessage({ close: this.graceMs } satisfies ToRelay)
-    })
+    // A relay that died (its 'exit' resolves this too) has nothing left to close.
+    if (!relay.gone) {
+      await new Promise<void>((resolve) => {
+        this.#onClosed = resolve
+        relay.port.postMessage({ close: this.graceMs } satisfies ToRelay)
+      })
+    }
     relay.thread.removeAllListeners('exit')
     await relay.thread.terminate()
     relay.port.close()

@@ -7,8 +7,9 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits, type TransferListItem } from 'node:worker_threads'
 import { doorbellBuffer } from '../concurrent/blocking.js'
 import { BrokenThreadPool, describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
-import { atLeast, checkOptions, nested, positiveInteger, string, type Schema } from '../concurrent/validate.js'
+import { atLeast, checkOptions, nested, positiveInteger, string, strings, type Schema } from '../concurrent/validate.js'
 import type { FromWatch, FromWorker, ThreadWatchData, ThreadWorkerData, ToWatch, ToWorker } from '../wire/protocol.js'
+import { inheritedFlags } from './exec-argv.js'
 import { PoolMember } from './pool-member.js'
 import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
 
@@ -24,12 +25,18 @@ export interface ThreadPoolOptions extends PoolOptions {
    * smaller values are refused.
    */
   resourceLimits?: ResourceLimits
+  /**
+   * Node flags for the workers, as given (default: this process's execArgv,
+   * less what cannot apply to a worker thread: see README, "Node flags").
+   */
+  execArgv?: string[]
 }
 
 const threadSchema: Schema<ThreadPoolOptions> = {
   ...poolSchema,
   threadNamePrefix: string,
   maxTasksPerWorker: positiveInteger,
+  execArgv: strings,
   // Minimums measured on Node 20: a worker's bootstrap overflows a stack of
   // 0.25 MB and takes the host down with it; it runs out of a 4-6 MB old
   // generation. Each is set at about twice what failed.
@@ -45,7 +52,6 @@ const threadSchema: Schema<ThreadPoolOptions> = {
 const processOnly = (instead: string): string => `it is an option of ProcessPoolExecutor${instead}`
 const notForThreads = {
   maxTasksPerChild: processOnly("; a ThreadPoolExecutor's is 'maxTasksPerWorker'"),
-  execArgv: processOnly(''),
   env: processOnly(': threads share this process\'s environment'),
   serialization: processOnly(': threads pass values by structured clone'),
   onChildExit: processOnly(': a thread that dies is replaced'),
@@ -58,18 +64,23 @@ let poolCounter = 0
 export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   readonly #prefix: string
   readonly #resourceLimits: ResourceLimits | undefined
+  /** undefined: Node's own inheritance, when it holds nothing a worker cannot take. */
+  readonly #execArgv: string[] | undefined
   readonly #byId = new Map<number, ThreadMember>()
   /** Workers the watch thread saw end, whose 'exit' event has not run yet. */
   readonly #closed = new Set<number>()
   #nextId = 0
   #watch: { thread: Worker; port: MessagePort } | undefined
   protected override readonly initFailedMessage = 'A thread initializer failed, the thread pool is not usable anymore'
+  protected override readonly kind = { worker: 'worker thread', pool: 'thread pool' }
 
   constructor(options: ThreadPoolOptions = {}) {
     const checked = checkOptions(options, threadSchema, 'ThreadPoolExecutor', notForThreads)
     super(checked, checked.maxTasksPerWorker, false)
     this.#prefix = checked.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`
     this.#resourceLimits = checked.resourceLimits
+    const inherited = inheritedFlags('thread')
+    this.#execArgv = checked.execArgv ?? (inherited.length === process.execArgv.length ? undefined : inherited)
   }
 
   protected override spawn(index: number): ThreadMember {
@@ -92,6 +103,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
       workerData,
       transferList: [port2, life.port1],
       ...(this.#resourceLimits ? { resourceLimits: this.#resourceLimits } : {}),
+      ...(this.#execArgv ? { execArgv: this.#execArgv } : {}),
     })
     const member = new ThreadMember(index, thread, port1)
     this.#byId.set(id, member)
@@ -111,11 +123,14 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     if (this.#watch) return this.#watch
     const { port1, port2 } = new MessageChannel()
     const workerData: ThreadWatchData = { port: port2, doorbell: doorbellBuffer }
-    const thread = new Worker(watchEntry, { name: `${this.#prefix}_watch`, workerData, transferList: [port2] })
+    // It runs only this library's code, so none of the user's flags or
+    // NODE_OPTIONS preloads (an empty env): nothing of theirs can stop it.
+    const thread = new Worker(watchEntry, { name: `${this.#prefix}_watch`, workerData, transferList: [port2], execArgv: [], env: {} })
     // It serves blocked waits only, so it never keeps the process alive. What
     // it reports is acted on only by drainMessages(): when the event loop runs,
     // the workers' own 'exit' events say more (the exit code).
     port1.on('message', this.#noteClosed)
+    thread.on('error', (error) => this.break('The watch thread of the thread pool failed, the thread pool is not usable anymore', error))
     thread.unref()
     port1.unref()
     this.#watch = { thread, port: port1 }

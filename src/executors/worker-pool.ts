@@ -36,6 +36,7 @@ import { decodeThrown } from '../wire/error-codec.js'
 import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { checkShutdownOptions, Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, MAX_JOBS_PER_WORKER, TaskSlots, type Pin } from './job.js'
+import { startFailure } from './start-failure.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
 import type { PoolMember } from './pool-member.js'
 import { checkTask, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
@@ -73,6 +74,8 @@ export const poolSchema: Schema<PoolOptions> = {
   maxQueued: positiveInteger,
   submitStacks: boolean,
 }
+/** Workers in a row that may end with their work unfinished and unfailed before the pool gives up on replacing them. */
+const MAX_FRUITLESS_DEATHS = 5
 
 export abstract class WorkerPool<M extends PoolMember> extends Executor {
   readonly maxWorkers: number
@@ -141,6 +144,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected abstract brokenError(message: string, cause: unknown): BrokenExecutor
   /** Why the pool broke when an initializer threw (Python's wording for each pool). */
   protected abstract readonly initFailedMessage: string
+  /** What this pool's workers are called, and the pool, in messages. */
+  protected abstract readonly kind: { worker: string; pool: string }
 
   override hasRoom(): boolean {
     return this.#queue.length - this.#head < this.#maxQueued
@@ -279,11 +284,18 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     return best
   }
 
-  #spawn(): M {
+  #spawn(): M | undefined {
     const used = new Set(this.members.map((m) => m.index))
     let index = 0
     while (used.has(index)) index++
-    const member = this.spawn(index)
+    let member: M
+    try {
+      member = this.spawn(index)
+    } catch (error) {
+      // Node refused to start it (the permission model, bad options): as if it had died at start.
+      this.break(startFailure(`A ${this.kind.worker} could not be started`, this.kind.pool, error), error)
+      return undefined
+    }
     this.members.push(member)
     return member
   }
@@ -348,6 +360,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         else if (job.future.done()) this.#finish(member, job, false, undefined)
         else this.#requeue(member, [job])
       }
+      this.#fruitlessDeaths = 0
       member.recordBatch(results.length / 3, message.busyMs)
       if (member.jobs.size === 0) this.#idle(member)
       this.#dispatch()
@@ -357,6 +370,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         const error = new TimeoutError(`the task ran longer than its timeoutMs (${job.timeoutMs} ms)`)
         this.#after(job, job.timeoutMs, () => this.#interrupt(job, error))
       }
+    } else if (message.event === 'ready') {
+      member.ready = true
     } else if (message.event === 'init-failed') {
       this.break(this.initFailedMessage, decodeThrown(message.error))
     } else {
@@ -398,12 +413,14 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
    */
   protected lost(member: M, exit: WorkerExit, cause: unknown): void {
     if (member.exited) return
+    if (!member.ready && !member.retiring) return this.#diedAtStart(member, exit, cause)
     member.exited = true
     this.members = this.members.filter((m) => m !== member)
     for (const pin of member.pinned) {
       pin.lost = new WorkerLost(`${pin.name} is gone: the worker that held it ${describeExit(exit)}`, exit, { cause: cause ?? member.error })
     }
     const unstarted: Job[] = []
+    const live = [...member.jobs.values()].filter((job) => !job.future.done())
     for (const job of member.jobs.values()) {
       member.slotsToFree.push(job.slot)
       if (job.future.done()) continue
@@ -413,6 +430,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     }
     member.jobs.clear()
     this.#requeue(undefined, unstarted)
+    if (!member.retiring && this.#fruitless(live, exit, cause ?? member.error)) return
+    this.#dispatch()
   }
 
   /** Puts jobs no worker started back at the head of the queue, to be given fresh slots. */
@@ -422,7 +441,34 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       job.slot = -1
     }
     this.#queue.splice(this.#head, 0, ...jobs)
-    this.#dispatch()
+  }
+
+  // Start-up. A worker that ends before it is ready (its entry, preloads and
+  // initializer done) will not do better the next time: the pool breaks, with
+  // what it died of. One that ends later is replaced; but if worker after
+  // worker ends with nothing settled (a task whose module exits or runs out of
+  // memory as it loads), replacing them would go on forever.
+
+  /** Workers in a row that ended holding work and settled none of it. */
+  #fruitlessDeaths = 0
+
+  #diedAtStart(member: M, exit: WorkerExit, cause: unknown): void {
+    member.exited = true
+    const reason = cause ?? member.error ?? new WorkerLost(`the ${this.kind.worker} ${describeExit(exit)} before it was ready`, exit)
+    this.break(startFailure(`A ${this.kind.worker} failed to start`, this.kind.pool, reason), reason)
+  }
+
+  /** Counts a death that settled none of the `live` jobs it held; breaks the pool (true) at MAX_FRUITLESS_DEATHS. */
+  #fruitless(live: Job[], exit: WorkerExit, cause: unknown): boolean {
+    if (live.length === 0) return false
+    if (live.some((job) => job.future.done())) {
+      this.#fruitlessDeaths = 0
+      return false
+    }
+    if (++this.#fruitlessDeaths < MAX_FRUITLESS_DEATHS) return false
+    const lost = new WorkerLost(`the last ${this.kind.worker} ${describeExit(exit)}`, exit, { cause })
+    this.break(`${MAX_FRUITLESS_DEATHS} ${this.kind.worker}s in a row ended before finishing a task (the last ${describeExit(exit)}), the ${this.kind.pool} is not usable anymore`, lost)
+    return true
   }
 
   /** The worker has really stopped: slots it or its relay might still have touched are free. */
@@ -439,6 +485,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (!member) return
     member.interrupt(job)
     this.#after(job, this.graceMs, () => {
+      member.retiring = true // stopped by the pool: not a death at start, however early
       this.stop(member, true)
       this.lost(member, {}, undefined)
     })

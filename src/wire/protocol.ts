@@ -42,6 +42,7 @@ export interface ResultBatch {
   busyMs: number
 }
 export type WorkerEvent =
+  | { event: 'ready' } // once per worker, after its initializer
   | { event: 'started'; id: number }
   | { event: 'init-failed'; error: EncodedValue }
   /** Sent as a worker goes, after the results it has; `running`: the id of the task it was running, if any. */
@@ -69,7 +70,8 @@ export interface RelayData {
   /** The pool's task slots: the relay claims each task as it hands it to a child. */
   slots: SharedArrayBuffer
   entry: string
-  fork: { execArgv: string[] | undefined; env: Record<string, string | undefined> | undefined; serialization: 'advanced' | 'json' }
+  /** Always explicit: the relay runs with no flags and an empty environment of its own. */
+  fork: { execArgv: string[]; env: Record<string, string | undefined>; serialization: 'advanced' | 'json' }
 }
 export type ToRelay =
   | { spawn: number; init: ChildInit }
