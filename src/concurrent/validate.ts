@@ -1,7 +1,8 @@
 // Validation at the door: every option and argument a user gives is checked
 // here before anything acts on it, and a mistake throws a TypeError (wrong
-// kind of value) or a RangeError (right kind, out of range) that names it,
-// says what was wrong and what would do. Nothing unchecked reaches a timer, a
+// kind of value, or a name not among the choices, as Node does) or a
+// RangeError (right kind, out of range) that names it, says what was wrong
+// and what would do. Nothing unchecked reaches a timer, a
 // worker or a child process, where it would fail later, far from its cause.
 
 import { inspect } from 'node:util'
