@@ -151,7 +151,7 @@ describe('the error codec', () => {
         const encoded = encodeThrown(buildThrown(spec), channel)
         check(spec, decodeThrown(transports[channel](encoded)), channel)
       }),
-      { numRuns: Number(process.env.CF_RUNS ?? 2000) },
+      { numRuns: Number(process.env.CF_RUNS ?? 2000) }, // CF_RUNS=100000 to search longer
     )
   })
 
