@@ -135,9 +135,10 @@ describe('a child process that cannot start', () => {
     }
   }
 
-  it('breaks the pool with the spawn error for an environment it cannot take', async () => {
+  it('breaks the pool with the spawn error for an environment it cannot take, awaited or blocked', async () => {
     const error = await failure({ env: { A: 'x\0y' } })
     expect(error instanceof BrokenProcessPool ? (error.cause as Error).message : (error as Error).message).toMatch(/null bytes/)
+    expect(() => processPool({ env: { A: 'x\0y' } }).submit(tasks.identity, 1).result(20_000)).toThrow(/null bytes|not usable/)
   })
 
   it('breaks the pool with the spawn error for execArgv that is not a list', async () => {
