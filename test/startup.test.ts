@@ -132,7 +132,7 @@ describe('a child process that cannot start', () => {
     }
   }
 
-  it('breaks the pool with the spawn error for an environment it cannot take', async () => {
+  it('an environment a child cannot take is refused at the door, or breaks the pool with the spawn error', async () => {
     const error = await failure({ env: { A: 'x\0y' } })
     expect(error instanceof BrokenProcessPool ? (error.cause as Error).message : (error as Error).message).toMatch(/null bytes|env\.A must/)
   })
