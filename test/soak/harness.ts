@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { RunReport, Violation } from './judge.js'
-import { describeSchedule, describeTask, makeSchedule, type Schedule } from './schedule.js'
+import { describeSchedule, describeTask, makeSchedule, type Omittable, type Schedule } from './schedule.js'
 import { markedProcesses, settleList } from './system.js'
 
 export interface RunResult {
@@ -33,13 +33,17 @@ const STALL_MS = 15_000
  * task has been told to stop; a run taking longer than `timeoutMs` in all is
  * killed and reported as hung.
  */
-export async function soakRun(seed: number, tasks: number, { timeoutMs, shutdownBoundMs }: { timeoutMs: number; shutdownBoundMs: number }): Promise<RunResult> {
-  const schedule = makeSchedule(seed, tasks)
+export async function soakRun(
+  seed: number,
+  tasks: number,
+  { timeoutMs, shutdownBoundMs, without = [] }: { timeoutMs: number; shutdownBoundMs: number; without?: readonly Omittable[] },
+): Promise<RunResult> {
+  const schedule = makeSchedule(seed, tasks, without)
   const dir = mkdtempSync(join(tmpdir(), 'soak-'))
   const reportPath = join(dir, 'report.json')
   const marker = `SOAK_RUN=${process.pid}-${seed}-${Date.now()}`
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', runOne, String(seed), String(tasks), reportPath, String(shutdownBoundMs)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', runOne, String(seed), String(tasks), reportPath, String(shutdownBoundMs), without.join(',')], {
     // Its own process group, so a hung run is killed with every process it started.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,7 +124,8 @@ export function describeFailure(result: RunResult): string {
     `soak seed ${result.seed} (${result.tasks} tasks) failed with ${result.violations.length} violation(s):`,
     ...lines.slice(0, 40),
     ...(lines.length > 40 ? [`  ... and ${lines.length - 40} more`] : []),
-    `replay: SOAK_SEED=${result.seed} SOAK_TASKS=${result.tasks} npm run soak`,
+    `replay: SOAK_SEED=${result.seed} SOAK_TASKS=${result.tasks}${result.schedule.without.length ? ` SOAK_WITHOUT=${result.schedule.without.join(',')}` : ''} npm run soak`,
+    ...(result.report ? [`faults: ${Object.entries(result.report.faults).map(([kind, n]) => `${kind} ${n}`).join(', ')}`] : []),
     ...(result.output.trim() ? ['output of the run:', result.output.trim().slice(-4000)] : []),
     'schedule:',
     describeSchedule(result.schedule),

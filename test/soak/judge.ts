@@ -108,7 +108,7 @@ export function judge(records: TaskRecord[], facts: RunFacts): Violation[] {
     }
     if ((where?.length ?? 0) > 1) flag('ran-twice', `started on ${where!.join(' and ')}`)
     if (outcome.is === 'pending') {
-      flag('unsettled', 'still pending after shutdown resolved')
+      flag('unsettled', 'still pending when the run ended (after shutdown() resolved or its bound passed)')
       continue
     }
     if (record.callbacks !== 1) flag('callbacks-not-once', `done callback ran ${record.callbacks} times`)

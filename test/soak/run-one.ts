@@ -3,7 +3,7 @@
 // what it saw as JSON. A run that hangs or crashes this process cannot take
 // the test runner with it, and every process it started dies with it.
 //
-//   node --import tsx test/soak/run-one.ts <seed> <tasks> <report.json> <shutdown bound ms>
+//   node --import tsx test/soak/run-one.ts <seed> <tasks> <report.json> <shutdown bound ms> <omitted faults, comma-separated>
 //
 // Progress goes line by line to <report.json>.progress, synchronously, so a
 // run whose event loop stops still says where it was; <report.json>.beat is
@@ -13,14 +13,14 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { CancelledError, Future, fromModule, ProcessPoolExecutor, ThreadPoolExecutor, type SubmitOptions, type Task } from 'concurrent-futures'
 import { LoopFuture, runInExecutorWith } from 'concurrent-futures/loop'
 import { judge, type Outcome, type RunFacts, type RunReport, type Seen, type TaskRecord } from './judge.js'
-import { makeSchedule, type Schedule, type TaskPlan } from './schedule.js'
+import { makeSchedule, type Omittable, type Schedule, type TaskPlan } from './schedule.js'
 import { activeResources, alive, extraResources, poolChildren, settleList } from './system.js'
 
-const [seedArg, tasksArg, reportPath, boundArg] = process.argv.slice(2)
+const [seedArg, tasksArg, reportPath, boundArg, withoutArg = ''] = process.argv.slice(2)
 /** How long shutdown() may take once every task has been told to stop: far more than it needs. */
 const SHUTDOWN_BOUND_MS = Number(boundArg)
 const seed = Number(seedArg)
-const schedule = makeSchedule(seed, Number(tasksArg))
+const schedule = makeSchedule(seed, Number(tasksArg), withoutArg.split(',').filter(Boolean) as Omittable[])
 const progress = (line: string): void => appendFileSync(`${reportPath}.progress`, `${line}\n`)
 const hostErrors: string[] = []
 process.on('uncaughtException', (error) => void hostErrors.push(`uncaught exception: ${describe(error)}`))

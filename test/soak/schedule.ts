@@ -36,13 +36,21 @@ export type Step = { wait: number } & (
   | { shutdown: { cancelFutures: boolean } }
 )
 
+/** Faults a run can leave out (SOAK_WITHOUT), to look past a known defect that would mask the rest. */
+export const OMITTABLE = ['hostile', 'maxQueued', 'kill', 'oom'] as const
+export type Omittable = (typeof OMITTABLE)[number]
+
 export interface Schedule {
   seed: number
+  without: readonly Omittable[]
   pool: PoolPlan
   steps: Step[]
   /** How the run ends if no step shut the pool down. */
   finalShutdown: { cancelFutures: boolean }
 }
+
+/** Throws every codec should carry, hostile to none. */
+const PLAIN_THROW_KINDS: ThrowKind[] = ['error', 'range', 'custom', 'string', 'number', 'object']
 
 /** mulberry32: small, fast, and the same everywhere. */
 export function random(seed: number): () => number {
@@ -63,7 +71,7 @@ const THROW_KINDS: ThrowKind[] = [
   'string', 'number', 'object', 'object-with-function',
 ]
 
-export function makeSchedule(seed: number, tasks: number): Schedule {
+export function makeSchedule(seed: number, tasks: number, without: readonly Omittable[] = []): Schedule {
   const r = random(seed)
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
   const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)]!
@@ -73,7 +81,7 @@ export function makeSchedule(seed: number, tasks: number): Schedule {
     maxWorkers: int(1, 3),
     interruptGraceMs: int(30, 300),
     ...(r() < 0.4 ? { recycleAfter: int(1, 12) } : {}),
-    ...(r() < 0.35 ? { maxQueued: int(1, 12) } : {}),
+    ...(r() < 0.35 && !without.includes('maxQueued') ? { maxQueued: int(1, 12) } : {}),
   }
   // A broken process pool refuses everything after its first fault: fewer faults there keep the run useful.
   const faultRate = kind === 'process-break' ? 0.04 : 0.14
@@ -92,20 +100,20 @@ export function makeSchedule(seed: number, tasks: number): Schedule {
     if (roll < 0.05 && submitted > 0) {
       const count = int(1, Math.min(20, submitted))
       steps.push({ wait, cancel: Array.from({ length: count }, () => int(Math.max(0, submitted - 40), submitted - 1)) })
-    } else if (roll < 0.07 && kind !== 'thread') {
+    } else if (roll < 0.07 && kind !== 'thread' && !without.includes('kill')) {
       steps.push({ wait, kill: int(0, 5) })
     } else if (roll < 0.09 && hangs.length > 0) {
       steps.push({ wait, abort: hangs.splice(int(0, hangs.length - 1), 1)[0]! })
     } else if (roll < 0.1 && submitted > 0) {
       steps.push({ wait, block: int(Math.max(0, submitted - 10), submitted - 1), ms: int(0, 150) })
     } else {
-      const task = planTask(r, int, pick, kind, faultRate)
+      const task = planTask(r, int, pick, kind, faultRate, without)
       if (task.do === 'hang' && task.stop === 'abort') hangs.push(submitted)
       steps.push({ wait, submit: task, via: pool.maxQueued !== undefined && r() < 0.6 ? 'runInExecutor' : 'submit' })
       submitted++
     }
   }
-  return { seed, pool, steps, finalShutdown: { cancelFutures: r() < 0.3 } }
+  return { seed, without, pool, steps, finalShutdown: { cancelFutures: r() < 0.3 } }
 }
 
 function planTask(
@@ -114,16 +122,17 @@ function planTask(
   pick: <T>(items: readonly T[]) => T,
   kind: PoolKind,
   faultRate: number,
+  without: readonly Omittable[],
 ): TaskPlan {
   const roll = r()
   if (roll < faultRate) {
     const fault = r()
     if (fault < 0.35) return { do: 'exit', code: int(0, 3) }
     if (fault < 0.6) return { do: 'throw-outside', ms: int(0, 5) }
-    if (fault < 0.75 && kind === 'thread') return { do: 'oom' }
+    if (fault < 0.75 && kind === 'thread' && !without.includes('oom')) return { do: 'oom' }
     return { do: 'hang', how: 'ignore', stop: r() < 0.5 ? 'timeout' : 'abort', ms: int(5, 60) }
   }
-  if (roll < faultRate + 0.2) return { do: 'throw', kind: pick(THROW_KINDS), message: `soak ${int(0, 1e6)}` }
+  if (roll < faultRate + 0.2) return { do: 'throw', kind: pick(without.includes('hostile') ? PLAIN_THROW_KINDS : THROW_KINDS), message: `soak ${int(0, 1e6)}` }
   if (roll < faultRate + 0.26) return { do: 'hang', how: pick(['check', 'signal'] as const), stop: r() < 0.5 ? 'timeout' : 'abort', ms: int(5, 60) }
   const how = pick(['sync', 'sync', 'async', 'block'] as const)
   return { do: 'value', how, ms: how === 'sync' ? 0 : int(0, 15), value: pick([int(0, 1e6), `v${int(0, 1e6)}`, { n: int(0, 99), list: [1, 2] }]) }
@@ -132,7 +141,7 @@ function planTask(
 /** One line per step, to print with a failure. */
 export function describeSchedule(schedule: Schedule): string {
   const { pool } = schedule
-  const head = `seed ${schedule.seed}: ${pool.kind} maxWorkers ${pool.maxWorkers}, grace ${pool.interruptGraceMs} ms` +
+  const head = `seed ${schedule.seed}${schedule.without.length ? ` without ${schedule.without.join(',')}` : ''}: ${pool.kind} maxWorkers ${pool.maxWorkers}, grace ${pool.interruptGraceMs} ms` +
     (pool.recycleAfter ? `, recycle after ${pool.recycleAfter}` : '') + (pool.maxQueued ? `, maxQueued ${pool.maxQueued}` : '')
   let index = 0
   const lines = schedule.steps.map((step) => {
