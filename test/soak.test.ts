@@ -12,8 +12,8 @@ import { describeFailure, soakRun } from './soak/harness.js'
 import { judge, type RunFacts, type TaskRecord } from './soak/judge.js'
 import { describeSchedule, makeSchedule } from './soak/schedule.js'
 
-/** Chosen to cover each pool kind, OOM, SIGKILL, recycling, maxQueued and both shutdowns; see describeSchedule(). */
-const SEEDS = [23, 8, 30, 20, 13, 11]
+/** Chosen to cover each pool kind, OOM, SIGKILL, recycling, maxQueued, a remote() flood past the slot count and both shutdowns; see describeSchedule(). */
+const SEEDS = [52, 23, 8, 30, 43, 13, 21]
 const TASKS = 60
 
 describe('seeded fault soak (short)', () => {

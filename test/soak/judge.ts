@@ -134,6 +134,21 @@ export function judge(records: TaskRecord[], facts: RunFacts): Violation[] {
     const wrong = wrongOutcome(plan, outcome)
     if (wrong) flag(wrong[0], wrong[1])
   }
+  return [...violations, ...remoteOrder(records)]
+}
+
+/** The calls of one remote object run in order, one at a time: the values they return grow with each call that ran. */
+function remoteOrder(records: TaskRecord[]): Violation[] {
+  let last = 0
+  const violations: Violation[] = []
+  for (const record of records) {
+    if (record.plan.do !== 'remote' || record.outcome.is !== 'value') continue
+    const value = Number(record.outcome.value.json)
+    if (!(value > last) || value > record.plan.call) {
+      violations.push({ class: 'remote-out-of-order', task: record.index, detail: `call ${record.plan.call} returned ${record.outcome.value.json} after ${last}` })
+    }
+    last = value
+  }
   return violations
 }
 
@@ -149,6 +164,8 @@ function isHostile(kind: string): boolean {
 }
 
 function refusalAllowed(record: TaskRecord, facts: RunFacts, anyFault: boolean): boolean {
+  // The flood's object could not be made: fine only if the pool had shut down or a fault took its worker.
+  if (record.plan.do === 'remote') return facts.shutdownCalled || anyFault
   if (record.refused === 'ExecutorShutdownError') return facts.shutdownCalled
   if (record.refused === 'QueueFullError') return record.via === 'submit'
   if (record.refused === 'BrokenProcessPool') return facts.pool === 'process-break' && anyFault
@@ -166,6 +183,8 @@ function lossProblem(record: TaskRecord, name: string, facts: RunFacts, faults: 
     // Another child's fault broke the pool: everything not yet back from the pool's point of view fails.
     return anyFault ? undefined : ['lost-without-fault', `${name} with no fault in the pool`]
   }
+  // Once the worker holding a remote object is gone, its later calls fail without starting.
+  if (where === undefined && record.plan.do === 'remote') return anyFault ? undefined : ['lost-without-fault', `${name} for a remote call, with no fault in the pool`]
   if (where === undefined) {
     // Never started. Threads claim as they start, so a lost thread's unstarted tasks go elsewhere;
     // a child may hold tasks its relay claimed for it, which fail with it.
@@ -195,6 +214,10 @@ function wrongOutcome(plan: TaskPlan, outcome: Outcome): [string, string] | unde
       const expected = plan.stop === 'timeout' ? outcome.error.name === 'TimeoutError' : outcome.error.message?.includes('soak abort') === true
       return expected ? undefined : ['wrong-interrupt-error', `interrupted by ${plan.stop}, failed with ${show(outcome)}`]
     }
+    case 'remote':
+      // Its value is checked against its neighbours' (remoteOrder); a refusal after shutdown comes back as an error.
+      if (outcome.is === 'value') return undefined
+      return /after shutdown|not usable/.test(outcome.error.message ?? '') ? undefined : ['failed-for-value', `a remote call failed with ${show(outcome)}`]
     default:
       return outcome.is === 'value' ? ['success-for-fault', `${plan.do} returned ${show(outcome)}`] : undefined
   }

@@ -10,7 +10,7 @@
 // touched while the event loop runs.
 
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
-import { CancelledError, Future, fromModule, ProcessPoolExecutor, ThreadPoolExecutor, type SubmitOptions, type Task } from 'concurrent-futures'
+import { CancelledError, Future, fromModule, ProcessPoolExecutor, remote, ThreadPoolExecutor, type Remote, type SubmitOptions, type Task } from 'concurrent-futures'
 import { LoopFuture, runInExecutorWith } from 'concurrent-futures/loop'
 import { judge, type Outcome, type RunFacts, type RunReport, type Seen, type TaskRecord } from './judge.js'
 import { makeSchedule, type Omittable, type Schedule, type TaskPlan } from './schedule.js'
@@ -45,6 +45,8 @@ const killed = new Set<string>()
 const faults: Record<string, number> = {}
 const count = (kind: string): void => void (faults[kind] = (faults[kind] ?? 0) + 1)
 let shutdown: Promise<void> | undefined
+/** The remote() object the flood calls, or why it could not be made. */
+const tally: { object?: Remote<InstanceType<typeof import('./tasks.js').Tally>>; error?: string } = {}
 let shutdownCancelled = false
 
 if (schedule.pool.recycleAfter) count('recycling pool')
@@ -69,9 +71,11 @@ for (const [i, step] of schedule.steps.entries()) {
       count('SIGKILL child')
     }
   } else if ('block' in step) block(live[step.block]!, step.ms)
+  else if ('remote' in step) await makeRemote()
   else startShutdown(step.shutdown.cancelFutures, 'shutdown mid-run')
 }
 progress('schedule done')
+if (tally.object) await bounded(tally.object[Symbol.asyncDispose](), 5_000)
 for (const entry of live) if (entry.controller && !entry.record.aborted) abort(entry)
 if (!shutdown) startShutdown(schedule.finalShutdown.cancelFutures, 'shutdown at end')
 const started = performance.now()
@@ -145,8 +149,13 @@ function submit(plan: TaskPlan, via: 'submit' | 'runInExecutor'): void {
   if (plan.do === 'hang' && plan.stop === 'abort') options.signal = (entry.controller = new AbortController()).signal
   if (via === 'runInExecutor' && !ex.hasRoom()) count('maxQueued wait')
   try {
-    const [fn, args] = call(plan, index)
-    entry.future = via === 'submit' ? ex.submitWith(options, fn, ...args) : runInExecutorWith(ex, options, fn, ...args)
+    if (plan.do === 'remote') {
+      if (!tally.object) throw Object.assign(new Error(`no remote object: ${tally.error}`), { name: `remote() failed: ${tally.error}` })
+      entry.future = tally.object.add(index)
+    } else {
+      const [fn, args] = call(plan, index)
+      entry.future = via === 'submit' ? ex.submitWith(options, fn, ...args) : runInExecutorWith(ex, options, fn, ...args)
+    }
   } catch (error) {
     record.refused = nameOf(error)
     return
@@ -173,9 +182,29 @@ function call(plan: TaskPlan, id: number): [Task<(...args: unknown[]) => unknown
       case 'throw-outside': return [tasks.throwOutside, [id, plan.ms]]
       case 'oom': return [tasks.allocate, [id]]
       case 'hang': return [tasks.hang, [id, plan.how]]
+      case 'remote': throw new Error('remote calls go through the remote object')
     }
   })()
   return pair as [Task<(...args: unknown[]) => unknown>, unknown[]]
+}
+
+async function makeRemote(): Promise<void> {
+  count('remote() flood')
+  try {
+    const made = remote<typeof import('./tasks.js').Tally>(ex, new URL('./tasks.ts', import.meta.url), 'Tally')
+    tally.object = await bounded(made, 10_000)
+    if (!tally.object) tally.error = 'remote() did not resolve within 10 s'
+  } catch (error) {
+    tally.error = nameOf(error)
+  }
+}
+
+/** `promise`'s value, or undefined if it takes longer than `ms` (a rejection is thrown). */
+async function bounded<T>(promise: PromiseLike<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const value = await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))])
+  clearTimeout(timer)
+  return value
 }
 
 function countTask(plan: TaskPlan): void {
@@ -183,6 +212,7 @@ function countTask(plan: TaskPlan): void {
   else if (plan.do === 'throw-outside') count('throw outside a task')
   else if (plan.do === 'oom') count('out of memory')
   else if (plan.do === 'hang') count(plan.how === 'ignore' ? `hang ignoring ${plan.stop} (killed)` : `interrupt by ${plan.stop}`)
+  else if (plan.do === 'remote') count('remote call')
   else if (plan.do === 'throw') count(/hostile|getter|bigint|function/.test(plan.kind) ? 'hostile throw' : 'throw')
   else count('return')
 }

@@ -66,7 +66,7 @@ function header(): string {
 
 function row(result: RunResult): string {
   const r = result.report
-  const faults = r ? Object.entries(r.faults).filter(([k]) => !/^return$|^throw$|pool$/.test(k)).reduce((n, [, v]) => n + v, 0) : '-'
+  const faults = r ? Object.entries(r.faults).filter(([k]) => !/^return$|^throw$|^remote call$|pool$/.test(k)).reduce((n, [, v]) => n + v, 0) : '-'
   const cells = [
     result.seed, result.schedule.pool.kind, r?.submitted ?? '-', faults, r?.unsettled ?? '-', r?.wronglySettled ?? '-',
     r?.processesLeft.length ?? '-', r?.handlesLeft.length ?? '-', Math.round(result.ms),

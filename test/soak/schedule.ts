@@ -22,6 +22,8 @@ export type TaskPlan =
   | { do: 'throw-outside'; ms: number }
   | { do: 'oom' }
   | { do: 'hang'; how: 'check' | 'signal' | 'ignore'; stop: 'timeout' | 'abort'; ms: number }
+  /** The `call`-th call (from 1) of a flood of un-awaited calls on one remote() object. */
+  | { do: 'remote'; call: number }
 
 export type Step = { wait: number } & (
   | { submit: TaskPlan; via: 'submit' | 'runInExecutor' }
@@ -29,6 +31,8 @@ export type Step = { wait: number } & (
   | { cancel: number[] }
   /** Aborts the signal of this task. */
   | { abort: number }
+  /** Makes a remote() object and floods it with `calls` un-awaited calls, one task each (they follow as 'remote' submits). */
+  | { remote: number }
   /** SIGKILLs the `pick`-th live child (modulo their number). */
   | { kill: number }
   /** A blocking result(ms) on this task. */
@@ -37,7 +41,7 @@ export type Step = { wait: number } & (
 )
 
 /** Faults a run can leave out (SOAK_WITHOUT), to look past a known defect that would mask the rest. */
-export const OMITTABLE = ['hostile', 'maxQueued', 'kill', 'oom'] as const
+export const OMITTABLE = ['hostile', 'maxQueued', 'kill', 'oom', 'remote'] as const
 export type Omittable = (typeof OMITTABLE)[number]
 
 export interface Schedule {
@@ -89,11 +93,21 @@ export function makeSchedule(seed: number, tasks: number, without: readonly Omit
   const hangs: number[] = []
   let submitted = 0
   let shutdownAt = r() < 0.5 ? int(Math.floor(tasks / 3), tasks) : -1
+  // More calls than the pool has task slots (1,024 a worker): pinned calls must wait for one, not overrun them.
+  let floodAt = r() < 0.15 && !without.includes('remote') ? int(0, tasks - 1) : -1
   while (submitted < tasks) {
     const wait = r() < 0.8 ? 0 : int(1, 25)
     if (submitted === shutdownAt) {
       steps.push({ wait, shutdown: { cancelFutures: r() < 0.5 } })
       shutdownAt = -1
+      continue
+    }
+    if (submitted === floodAt) {
+      const calls = int(1100, 2600)
+      steps.push({ wait, remote: calls })
+      for (let call = 1; call <= calls; call++) steps.push({ wait: 0, submit: { do: 'remote', call }, via: 'submit' })
+      submitted += calls
+      floodAt = -1
       continue
     }
     const roll = r()
@@ -144,12 +158,15 @@ export function describeSchedule(schedule: Schedule): string {
   const head = `seed ${schedule.seed}${schedule.without.length ? ` without ${schedule.without.join(',')}` : ''}: ${pool.kind} maxWorkers ${pool.maxWorkers}, grace ${pool.interruptGraceMs} ms` +
     (pool.recycleAfter ? `, recycle after ${pool.recycleAfter}` : '') + (pool.maxQueued ? `, maxQueued ${pool.maxQueued}` : '')
   let index = 0
-  const lines = schedule.steps.map((step) => {
+  const lines = schedule.steps.flatMap((step) => {
     const wait = step.wait ? `+${step.wait}ms ` : ''
+    // A flood's calls are told once, by its remote step.
+    if ('submit' in step && step.submit.do === 'remote') return step.submit.call === 1 ? [`#${index++}.. the calls`] : (index++, [])
     if ('submit' in step) return `${wait}#${index++} ${step.via === 'submit' ? '' : 'runInExecutor '}${describeTask(step.submit)}`
     if ('cancel' in step) return `${wait}cancel ${step.cancel.map((i) => `#${i}`).join(' ')}`
     if ('abort' in step) return `${wait}abort #${step.abort}`
     if ('kill' in step) return `${wait}SIGKILL child ${step.kill}`
+    if ('remote' in step) return `${wait}remote() object, then ${step.remote} calls on it`
     if ('block' in step) return `${wait}result(${step.ms}) of #${step.block}`
     return `${wait}shutdown${step.shutdown.cancelFutures ? ' cancelFutures' : ''}`
   })
@@ -164,5 +181,6 @@ export function describeTask(task: TaskPlan): string {
     case 'throw-outside': return `throw outside after ${task.ms}ms`
     case 'oom': return 'allocate until OOM'
     case 'hang': return `hang (${task.how}) until ${task.stop === 'timeout' ? `timeoutMs ${task.ms}` : 'abort'}`
+    case 'remote': return `remote call ${task.call}`
   }
 }

@@ -139,3 +139,14 @@ export function blockOnFlag(cells: SharedArrayBuffer, i: number, v: number): num
   Atomics.wait(flags, 2 * i + 1, 0, 10_000)
   return v
 }
+
+/** A remote object (remote()): its calls run in order on one worker, so call n returns n. */
+export class Tally {
+  count = 0
+
+  add(id: number): number {
+    begin(id)
+    end(id)
+    return ++this.count
+  }
+}
