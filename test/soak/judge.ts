@@ -103,7 +103,7 @@ export function judge(records: TaskRecord[], facts: RunFacts): Violation[] {
     const { outcome, plan } = record
     const where = facts.starts.get(record.index)
     if (record.refused !== undefined) {
-      if (!refusalAllowed(record, facts, anyFault)) flag('refused-wrongly', `submit threw ${record.refused}`)
+      if (!refusalAllowed(record, facts, anyFault)) flag(attribute('refused-wrongly', record, undefined, hostileWorkers, facts.pool), `submit threw ${record.refused}`)
       continue
     }
     if ((where?.length ?? 0) > 1) flag('ran-twice', `started on ${where!.join(' and ')}`)
@@ -127,7 +127,7 @@ export function judge(records: TaskRecord[], facts: RunFacts): Violation[] {
     }
     if (outcome.is === 'error' && LOST.has(outcome.error.name ?? '')) {
       const problem = lossProblem(record, outcome.error.name!, facts, faults, anyFault)
-      if (problem) flag(attribute(problem[0], record, where?.[0], hostileWorkers), problem[1])
+      if (problem) flag(attribute(problem[0], record, where?.[0], hostileWorkers, facts.pool), problem[1])
       continue
     }
     if (outcome.is === 'error' && record.via === 'runInExecutor' && outcome.error.name === 'ExecutorShutdownError' && facts.shutdownCalled) continue
@@ -152,11 +152,16 @@ function remoteOrder(records: TaskRecord[]): Violation[] {
   return violations
 }
 
-/** A loss with no fault to explain it, on a worker that ran a hostile throw: that throw is the likely cause. */
-function attribute(cls: string, record: TaskRecord, where: string | undefined, hostileWorkers: Set<string | undefined>): string {
-  if (cls !== 'lost-without-fault') return cls
+/**
+ * A loss (or a broken pool's refusal) with no fault to explain it, on a worker
+ * that ran a hostile throw, or in a process pool that breaks: that throw is the
+ * likely cause.
+ */
+function attribute(cls: string, record: TaskRecord, where: string | undefined, hostileWorkers: Set<string | undefined>, pool: PoolKind): string {
+  if (cls !== 'lost-without-fault' && !(cls === 'refused-wrongly' && record.refused === 'BrokenProcessPool')) return cls
   if (record.plan.do === 'throw' && isHostile(record.plan.kind)) return 'hostile-error-lost-worker'
-  return where !== undefined && hostileWorkers.has(where) ? 'lost-to-hostile-error' : cls
+  const hostileBroke = pool === 'process-break' && [...hostileWorkers].some((w) => w !== undefined)
+  return (where !== undefined && hostileWorkers.has(where)) || hostileBroke ? 'lost-to-hostile-error' : cls
 }
 
 function isHostile(kind: string): boolean {

@@ -75,7 +75,8 @@ for (const [i, step] of schedule.steps.entries()) {
   else startShutdown(step.shutdown.cancelFutures, 'shutdown mid-run')
 }
 progress('schedule done')
-if (tally.object) await bounded(tally.object[Symbol.asyncDispose](), 5_000)
+// Freeing the object is a call like the others; a failure to free it is the pool's to report, through the calls.
+if (tally.object) await bounded(tally.object[Symbol.asyncDispose](), 5_000).catch(() => {})
 for (const entry of live) if (entry.controller && !entry.record.aborted) abort(entry)
 if (!shutdown) startShutdown(schedule.finalShutdown.cancelFutures, 'shutdown at end')
 const started = performance.now()
@@ -202,9 +203,11 @@ async function makeRemote(): Promise<void> {
 /** `promise`'s value, or undefined if it takes longer than `ms` (a rejection is thrown). */
 async function bounded<T>(promise: PromiseLike<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined
-  const value = await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))])
-  clearTimeout(timer)
-  return value
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function countTask(plan: TaskPlan): void {
