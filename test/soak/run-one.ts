@@ -95,6 +95,7 @@ clearInterval(beat)
 const records = live.map(conclude)
 const violations = judge(records, facts())
 if (shutdownMs === undefined) violations.push({ class: 'shutdown-hung', task: -1, detail: `shutdown() did not resolve within ${SHUTDOWN_BOUND_MS} ms` })
+if (tally.error?.includes('did not resolve')) violations.push({ class: 'remote-never-made', task: -1, detail: `remote() ${tally.error}` })
 for (const error of hostErrors) violations.push({ class: 'host-error', task: -1, detail: error })
 progress('judged')
 const processesLeft = await settleList(() => [...new Set([...poolChildren(), ...reportedPids().filter(alive)])], 3000)
@@ -151,7 +152,7 @@ function submit(plan: TaskPlan, via: 'submit' | 'runInExecutor'): void {
   if (via === 'runInExecutor' && !ex.hasRoom()) count('maxQueued wait')
   try {
     if (plan.do === 'remote') {
-      if (!tally.object) throw Object.assign(new Error(`no remote object: ${tally.error}`), { name: `remote() failed: ${tally.error}` })
+      if (!tally.object) throw { name: `remote() failed: ${tally.error}` }
       entry.future = tally.object.add(index)
     } else {
       const [fn, args] = call(plan, index)
@@ -194,9 +195,9 @@ async function makeRemote(): Promise<void> {
   try {
     const made = remote<typeof import('./tasks.js').Tally>(ex, new URL('./tasks.ts', import.meta.url), 'Tally')
     tally.object = await bounded(made, 10_000)
-    if (!tally.object) tally.error = 'remote() did not resolve within 10 s'
+    if (!tally.object) tally.error = 'it did not resolve within 10 s'
   } catch (error) {
-    tally.error = nameOf(error)
+    tally.error = describe(error)
   }
 }
 
