@@ -413,7 +413,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
    */
   protected lost(member: M, exit: WorkerExit, cause: unknown): void {
     if (member.exited) return
-    if (!member.ready && !member.retiring) return this.#diedAtStart(member, exit, cause)
+    // A signal comes from outside: the next worker would not die of it too.
+    if (!member.ready && !member.retiring && exit.signal === undefined) return this.#diedAtStart(member, exit, cause)
     member.exited = true
     this.members = this.members.filter((m) => m !== member)
     for (const pin of member.pinned) {

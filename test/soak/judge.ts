@@ -183,7 +183,7 @@ function lossProblem(record: TaskRecord, name: string, facts: RunFacts, faults: 
   const where = facts.starts.get(record.index)?.[0]
   const finished = facts.finished.has(record.index)
   if (name === 'BrokenThreadPool' || (name === 'BrokenProcessPool' && facts.pool !== 'process-break')) {
-    return ['broken-without-cause', `${name}, though this pool (${facts.pool}) has no reason to break`]
+    return ['broken-without-cause', `${name}, though this pool (${facts.pool}) has no reason to break: ${record.outcome.is === 'error' ? record.outcome.error.message : ''}`]
   }
   if (name === 'BrokenProcessPool' && where !== undefined && faults.get(where) === undefined) {
     // Another child's fault broke the pool: everything not yet back from the pool's point of view fails.

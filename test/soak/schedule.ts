@@ -104,6 +104,8 @@ export function makeSchedule(seed: number, tasks: number, without: readonly Omit
     }
     if (submitted === floodAt) {
       const calls = int(1100, 2600)
+      // A hang no abort ends would hold the object's worker (on a 1-worker pool, the only one) for good.
+      for (const hang of hangs.splice(0)) steps.push({ wait: 0, abort: hang })
       steps.push({ wait, remote: calls })
       for (let call = 1; call <= calls; call++) steps.push({ wait: 0, submit: { do: 'remote', call }, via: 'submit' })
       submitted += calls
