@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { remote, TimeoutError, WorkerLost, withOptions, type Executor, type Future } from 'concurrent-futures'
-import { localBackends, pool, processPool, tasks } from './helpers.js'
+import { localBackends, pool, processPool, tasks, until } from './helpers.js'
 
 const fixtures = new URL('./fixtures/tasks.ts', import.meta.url)
 type Counter = typeof import('./fixtures/tasks.js').Counter
@@ -35,6 +35,19 @@ describe.each(localBackends)('capacities on a $name', ({ make }) => {
     const sums = await Promise.all(calls)
     expect(sums).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1))
     expect(await Promise.all(others)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    await counter[Symbol.asyncDispose]()
+  })
+
+  it('under maxQueued, remote() and its calls wait for room, as runInExecutor() does, and keep their order', async () => {
+    const ex = make({ maxWorkers: 1, maxQueued: 1 })
+    const busy = ex.submit(tasks.sleep, 300, 'busy')
+    await until(() => busy.running())
+    const queued = ex.submit(tasks.identity, 'queued') // the queue is full now
+    expect(ex.hasRoom()).toBe(false)
+    const counter = await remote<Counter>(ex, fixtures, 'Counter')
+    const sums = await Promise.all(Array.from({ length: 20 }, () => counter.add(1)))
+    expect(sums).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+    expect([await busy, await queued]).toEqual(['busy', 'queued'])
     await counter[Symbol.asyncDispose]()
   })
 })

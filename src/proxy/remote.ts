@@ -4,13 +4,14 @@
 // worker (a Pin) and does not recycle that worker while the object lives.
 
 import { inspect } from 'node:util'
+import { QueueFullError } from '../concurrent/errors.js'
 import { checkOptions, type Schema } from '../concurrent/validate.js'
 import { submitSchema, type Executor, type SubmitOptions } from '../executors/executor.js'
 import { Pin } from '../executors/job.js'
 import { moduleUrl, taskRef, type AnyFn, type TaskRef } from '../executors/task.js'
 import { WorkerPool } from '../executors/worker-pool.js'
 import { LoopFuture } from '../loop/loop-future.js'
-import { wrapFuture } from '../loop/wrap-future.js'
+import { follow, wrapFuture } from '../loop/wrap-future.js'
 import type { Received } from '../wire/channel.js'
 import { checkNoFunctions } from './check-args.js'
 
@@ -50,12 +51,29 @@ export async function remote<E>(executor: Executor, module: string | URL, export
   const name = `remote ${exportName} of ${module.toString()} (#${id})`
   checkNoFunctions(args, name)
   const pin = new Pin(name)
+  // Calls that found the pool's queue full (maxQueued) wait for room, as runInExecutor() does, and in order:
+  // while any waits, later calls queue behind it. Each try says whether it is done (sent, or failed).
+  const backlog: Array<() => boolean> = []
+  const pump = (): void => {
+    while (backlog.length > 0 && backlog[0]!()) backlog.shift()
+    if (backlog.length > 0) void executor.whenRoom().then(pump)
+  }
   const run = (fn: TaskRef<AnyFn>, fnArgs: unknown[], options: CallOptions = {}): LoopFuture<unknown> => {
-    try {
-      return wrapFuture(executor.submitPinned(pin, fn, fnArgs, options))
-    } catch (error) {
-      return failed(new Error(`${name}: ${(error as Error).message}`, { cause: error }))
+    const loopFuture = new LoopFuture<unknown>()
+    const attempt = (): boolean => {
+      if (loopFuture.done()) return true
+      try {
+        follow(executor.submitPinned(pin, fn, fnArgs, options), loopFuture)
+      } catch (error) {
+        if (error instanceof QueueFullError) return false
+        loopFuture.setException(new Error(`${name}: ${(error as Error).message}`, { cause: error }))
+      }
+      return true
     }
+    if (backlog.length === 0 && attempt()) return loopFuture
+    backlog.push(attempt)
+    if (backlog.length === 1) void executor.whenRoom().then(pump)
+    return wrapFuture(loopFuture, options.signal ? { signal: options.signal } : {})
   }
   try {
     await run(construct, [id, moduleUrl(module), exportName, args])

@@ -29,7 +29,7 @@ const runs = single !== undefined ? 1 : env.SOAK_RUNS === undefined ? Infinity :
 const minutes = env.SOAK_RUNS === undefined && single === undefined ? Number(env.SOAK_MINUTES ?? 10) : Infinity
 const firstSeed = single ?? Number(env.SOAK_FIRST_SEED ?? Date.now() % 1_000_000)
 /** A run this size takes seconds; one that takes minutes has hung. */
-const RUN_TIMEOUT_MS = 60_000 + tasks * 100
+const RUN_TIMEOUT_MS = 60_000 + tasks * 600
 const WIDTHS = [8, 16, 6, 7, 10, 6, 11, 13, 7]
 
 const deadline = Date.now() + minutes * 60_000
