@@ -3,7 +3,7 @@ import { mkdtempSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { BrokenExecutor, BrokenProcessPool, CancelledError, fromModule, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
 import { processPool, submitRandomMix, tasks, until } from './helpers.js'
 
