@@ -171,7 +171,10 @@ function isHostile(kind: string): boolean {
 function refusalAllowed(record: TaskRecord, facts: RunFacts, anyFault: boolean): boolean {
   // The flood's object could not be made: fine only if the pool had shut down or broken, or a fault took its worker.
   // One that never came is reported once, for the run (remote-never-made), not once per call.
-  if (record.plan.do === 'remote') return /after shutdown|did not resolve/.test(record.refused!) || (anyFault && /not usable|is gone|WorkerLost/.test(record.refused!))
+  if (record.plan.do === 'remote') {
+    return /after shutdown|did not resolve/.test(record.refused!) || (anyFault && /not usable|is gone|WorkerLost/.test(record.refused!)) ||
+      (facts.pool === 'process-break' && anyFault && /BrokenProcessPool/.test(record.refused!))
+  }
   if (record.refused === 'ExecutorShutdownError') return facts.shutdownCalled
   if (record.refused === 'QueueFullError') return record.via === 'submit'
   if (record.refused === 'BrokenProcessPool') return facts.pool === 'process-break' && anyFault
