@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { BrokenProcessPool, BrokenThreadPool, fromModule } from 'concurrent-futures'
 import { inheritedFlags } from '../src/executors/exec-argv.js'
 import { pool, processPool, tasks } from './helpers.js'
+import { poolChildren } from './soak/system.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const hostFile = fixture('startup-host.mjs')
@@ -131,6 +132,17 @@ describe('a child process that cannot start', () => {
       return error
     }
   }
+
+  it('a child killed by a signal before it is ready is replaced under onChildExit: replace, not a broken pool', async () => {
+    const ex = processPool({ onChildExit: 'replace', maxWorkers: 1, execArgv: [...process.execArgv, '--require', fixture('slow-preload.cjs')] })
+    const first = ex.submit(tasks.identity, 'first')
+    let child: number | undefined
+    await until(() => (child = poolChildren()[0]) !== undefined, 5_000)
+    process.kill(child!, 'SIGKILL') // still in its preload: not ready
+    const error = await rejection(first) // it was sent to that child, so it is lost with it
+    expect(error).not.toBeInstanceOf(BrokenProcessPool)
+    expect(await ex.submit(tasks.identity, 'after')).toBe('after')
+  })
 
   it('an environment a child cannot take is refused at the door, or breaks the pool with the spawn error', async () => {
     const error = await failure({ env: { A: 'x\0y' } })
