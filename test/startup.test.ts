@@ -133,15 +133,21 @@ describe('a child process that cannot start', () => {
     }
   }
 
-  it('a child killed by a signal before it is ready is replaced under onChildExit: replace, not a broken pool', async () => {
-    const ex = processPool({ onChildExit: 'replace', maxWorkers: 1, execArgv: [...process.execArgv, '--require', fixture('slow-preload.cjs')] })
+  it.each(['replace', 'break'] as const)('a child killed by a signal before it is ready is a death like any other (onChildExit: %s)', async (onChildExit) => {
+    const ex = processPool({ onChildExit, maxWorkers: 1, execArgv: [...process.execArgv, '--require', fixture('slow-preload.cjs')] })
     const first = ex.submit(tasks.identity, 'first')
     let child: number | undefined
     await until(() => (child = poolChildren()[0]) !== undefined, 5_000)
     process.kill(child!, 'SIGKILL') // still in its preload: not ready
     const error = await rejection(first) // it was sent to that child, so it is lost with it
-    expect(error).not.toBeInstanceOf(BrokenProcessPool)
-    expect(await ex.submit(tasks.identity, 'after')).toBe('after')
+    if (onChildExit === 'replace') {
+      expect(error).not.toBeInstanceOf(BrokenProcessPool)
+      expect(await ex.submit(tasks.identity, 'after')).toBe('after')
+    } else {
+      expect(error).toBeInstanceOf(BrokenProcessPool)
+      expect((error as Error).message).toMatch(/terminated abruptly/)
+      expect(((error as Error).cause as { signal?: string }).signal).toBe('SIGKILL')
+    }
   })
 
   it('an environment a child cannot take is refused at the door, or breaks the pool with the spawn error', async () => {

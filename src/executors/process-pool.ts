@@ -145,7 +145,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   }
 
   protected override exited(member: ProcessMember, exit: WorkerExit, cause: unknown): void {
-    if (!member.ready || member.retiring || member.exited || this.#replace) return this.lost(member, exit, cause)
+    if (this.diesAtStart(member, exit) || member.retiring || member.exited || this.#replace) return this.lost(member, exit, cause)
     const lost = new WorkerLost(`the child process ${member.index} ${describeExit(exit)}`, exit, { cause })
     this.break(
       'A child process terminated abruptly, the process pool is not usable anymore',

@@ -413,8 +413,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
    */
   protected lost(member: M, exit: WorkerExit, cause: unknown): void {
     if (member.exited) return
-    // A signal comes from outside: the next worker would not die of it too.
-    if (!member.ready && !member.retiring && exit.signal === undefined) return this.#diedAtStart(member, exit, cause)
+    if (this.diesAtStart(member, exit)) return this.#diedAtStart(member, exit, cause)
     member.exited = true
     this.members = this.members.filter((m) => m !== member)
     for (const pin of member.pinned) {
@@ -452,6 +451,15 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   /** Workers in a row that ended holding work and settled none of it. */
   #fruitlessDeaths = 0
+
+  /**
+   * Whether this end is a death at start: before the worker was ready, not
+   * stopped by the pool, and not by a signal, which comes from outside (you,
+   * the OOM killer) and says nothing about the next worker.
+   */
+  protected diesAtStart(member: M, exit: WorkerExit): boolean {
+    return !member.ready && !member.retiring && exit.signal === undefined
+  }
 
   #diedAtStart(member: M, exit: WorkerExit, cause: unknown): void {
     member.exited = true
