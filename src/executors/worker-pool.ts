@@ -358,7 +358,10 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         // Skipped: it was cancelled (or its user settled it), so its future is done. A live one is never
         // settled with nothing: it did not run, so it runs again (unreachable while slots are kept right).
         else if (job.future.done()) this.#finish(member, job, false, undefined)
-        else this.#requeue(member, [job])
+        else {
+          this.slots.release(job.slot) // the worker is done with it
+          this.#requeue(member, [job])
+        }
       }
       this.#fruitlessDeaths = 0
       member.recordBatch(results.length / 3, message.busyMs)
