@@ -5,6 +5,16 @@ import {
 import { pool, submitRandomMix, tasks, until } from './helpers.js'
 
 describe('threads', () => {
+  it('a batch sent again after one result could not be cloned sends the copy it checked, not the live result', () => {
+    const ex = pool({ maxWorkers: 1 })
+    ex.submit(tasks.flakyGetter).result(10_000) // the module and both functions loaded: the next two share a batch
+    ex.submit(tasks.returnFunction).exception(10_000)
+    const flaky = ex.submit(tasks.flakyGetter) // read once by the failed post, once by the check: a third read throws
+    const bad = ex.submit(tasks.returnFunction) // same batch: its clone fails the first post
+    expect(() => bad.result(10_000)).toThrow(/result could not be sent back/)
+    expect(flaky.result(10_000)).toEqual({ value: 2 })
+  })
+
   it('moves transferables when asked, and shares SharedArrayBuffers', () => {
     const ex = pool()
     const buffer = new ArrayBuffer(1024)

@@ -126,7 +126,7 @@ export function taskRunner(transport: Transport): Runner {
     for (let i = 0; i < batch.length; i += 3) {
       if (batch[i + 1] !== OK) continue
       try {
-        carry(batch[i + 2], transport.channel)
+        batch[i + 2] = carry(batch[i + 2], transport.channel) // the copy, so the second post cannot fail on it
       } catch (error) {
         batch[i + 1] = FAILED
         batch[i + 2] = encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }), transport.channel)
