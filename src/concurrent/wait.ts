@@ -25,7 +25,7 @@ export interface WaitOptions {
 
 /** The checks of wait()'s options, for both wait()s. */
 export const waitSchema: Schema<WaitOptions> = { timeout: milliseconds, returnWhen: oneOf(FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED) }
-const asCompletedSchema: Schema<{ timeout?: number }> = { timeout: milliseconds }
+export const asCompletedSchema: Schema<{ timeout?: number }> = { timeout: milliseconds }
 
 /** `futures` as a set of Futures: an iterable (not one Future), holding nothing else. */
 function futuresArg<F extends Future<unknown>>(futures: Iterable<F>, door: string): Set<F> {

@@ -3,8 +3,8 @@
 
 import { TimeoutError } from '../concurrent/errors.js'
 import { longTimeout } from '../concurrent/long-timer.js'
-import { checkOptions, milliseconds, show, type Schema } from '../concurrent/validate.js'
-import { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, waitSchema, type WaitOptions } from '../concurrent/wait.js'
+import { checkOptions, show } from '../concurrent/validate.js'
+import { ALL_COMPLETED, asCompletedSchema, FIRST_COMPLETED, FIRST_EXCEPTION, waitSchema, type WaitOptions } from '../concurrent/wait.js'
 import type { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
 
@@ -13,7 +13,6 @@ export interface DoneAndPending<A> {
   pending: Set<A>
 }
 
-const asCompletedSchema: Schema<{ timeout?: number }> = { timeout: milliseconds }
 
 /** Waits until `returnWhen` holds or `timeout` ms pass; resolves with the awaitables split into done and pending. */
 export async function wait<A extends PromiseLike<unknown>>(
