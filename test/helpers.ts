@@ -89,10 +89,10 @@ afterEach(async () => {
 })
 
 /** Polls `condition` on the event loop until it holds (or fails the test after 10 s). */
-export async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000
+export async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached within 10 s')
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
