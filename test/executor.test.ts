@@ -96,13 +96,28 @@ describe.each(backends)('$name', ({ make, local, fresh }) => {
       expect(results.next().done).toBe(true)
     })
 
-    it('times out from the call and cancels what has not started (B39, B40)', () => {
+    it('times out from the call and cancels what has not started (B39, B40)', async () => {
       const ex = make({ maxWorkers: 1 })
       ex.submit(tasks.identity, 'warm up').result() // a child process takes longer to start than the timeout
       const results = ex.map(tasks.sleepSync, [0, 0, 3000, 3000, 3000], { timeout: 500 })[Symbol.iterator]()
       expect(results.next().value).toBe(0)
       expect(results.next().value).toBe(0)
       expect(() => results.next()).toThrow(TimeoutError)
+      const start = performance.now()
+      await ex.shutdown()
+      expect(performance.now() - start).toBeLessThan(5500) // the two calls behind the running one never ran
+    })
+
+    it('yields results that were ready before the deadline, even when read after it (B41)', async () => {
+      const ex = make()
+      ex.submit(tasks.identity, 'warm up').result()
+      const blocking = ex.map(tasks.identity, [1, 2], { timeout: 50 })
+      const awaited = ex.map(tasks.identity, [3, 4], { timeout: 50 })
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      expect([...blocking]).toEqual([1, 2])
+      const collected: number[] = []
+      for await (const value of awaited) collected.push(value)
+      expect(collected).toEqual([3, 4])
     })
 
     it('submits eagerly without iteration (B42) and ends on early close (B43)', () => {
