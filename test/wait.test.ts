@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { ALL_COMPLETED, asCompleted, FIRST_COMPLETED, FIRST_EXCEPTION, Future, TimeoutError, wait, type ReturnWhen } from 'concurrent-futures'
 import { backends, cancelled, finished, tasks } from './helpers.js'
@@ -107,5 +109,21 @@ describe.each(backends)('$name', ({ make }) => {
     it('rejects a negative timeout at the call', () => {
       expect(() => asCompleted([], { timeout: -1 })).toThrow(RangeError)
     })
+  })
+})
+
+describe('asCompleted (part F)', () => {
+  it('lets go of each future once it has yielded it (B107)', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const settled = Array.from({ length: 3 }, () => finished(1))
+    const yielded = settled.map((f) => new WeakRef(f))
+    const iterator = asCompleted(settled.splice(0))
+    iterator.next()
+    iterator.next()
+    await new Promise((resolve) => setTimeout(resolve, 0)) // a WeakRef holds its target until the job ends
+    gc()
+    expect(yielded.map((ref) => ref.deref() === undefined)).toEqual([true, true, false])
+    iterator.return()
   })
 })

@@ -84,17 +84,18 @@ export function wait<F extends Future<unknown>>(
  */
 export function asCompleted<F extends Future<unknown>>(futures: Iterable<F>, options: { timeout?: number } = {}): Generator<F, void, undefined> {
   const { timeout = Infinity } = checkOptions(options, asCompletedSchema, 'asCompleted()')
-  return completions(futuresArg(futures, 'asCompleted()'), timeout)
-}
-
-function* completions<F extends Future<unknown>>(futures: Set<F>, timeout: number): Generator<F, void, undefined> {
-  const deadline = performance.now() + timeout
   const finished: F[] = []
   const pending = new Set<F>()
-  for (const f of futures) {
+  for (const f of futuresArg(futures, 'asCompleted()')) {
     if (f.done()) finished.push(f)
     else pending.add(f)
   }
+  return completions(finished, pending, timeout)
+}
+
+/** Holds each future only until it is yielded (B107): the caller may drop the ones it has seen. */
+function* completions<F extends Future<unknown>>(finished: F[], pending: Set<F>, timeout: number): Generator<F, void, undefined> {
+  const deadline = performance.now() + timeout
   const total = finished.length + pending.size
   const onDone = (f: F): void => {
     pending.delete(f)
