@@ -29,6 +29,11 @@ describe.each(backends)('the process around a $name', ({ name, local }) => {
     expect(stderr).toBe('')
   })
 
+  it("accepts a submit from an 'exit' handler, whose blocking result() still arrives (unlike CPython, B55)", async () => {
+    const { stdout } = await node(['--import', 'tsx', script, 'submit-at-exit', name])
+    expect(stdout.trim()).toBe('result 42')
+  })
+
   // A queue's workers print on their own machines.
   it.runIf(local)("shows the workers' console output on its own stdout", async () => {
     const { stdout } = await node(['--import', 'tsx', script, 'print', name])
