@@ -96,6 +96,20 @@ describe.each(backends)('$name', ({ make, local, fresh }) => {
       expect(results.next().done).toBe(true)
     })
 
+    it.runIf(local)('cancels the calls not yet started once an item fails (B38)', async () => {
+      const ex = make({ maxWorkers: 1 })
+      const failOrSleep = (ms: number): number => {
+        if (ms < 0) throw new Error('no negative sleeps')
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+        return ms
+      }
+      const results = ex.map(failOrSleep, [-1, 3000, 3000, 3000])[Symbol.iterator]()
+      expect(() => results.next()).toThrow('no negative sleeps')
+      const start = performance.now()
+      await ex.shutdown()
+      expect(performance.now() - start).toBeLessThan(5500) // at most the call already handed to the worker ran
+    })
+
     it('times out from the call and cancels what has not started (B39, B40)', async () => {
       const ex = make({ maxWorkers: 1 })
       ex.submit(tasks.identity, 'warm up').result() // a child process takes longer to start than the timeout

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
@@ -257,7 +257,9 @@ describe('the default executor', () => {
     expect(lazy).toBeInstanceOf(concurrent.ThreadPoolExecutor)
     await lazy!.shutdown()
     expect((await toThread(tasks.thread)).name).toBe('custom_0')
-    await expect(toThread(tasks.fail, 'thrown in a thread')).rejects.toThrow('thrown in a thread') // B134
+    const attempts = join(mkdtempSync(join(tmpdir(), 'cf-')), 'attempts')
+    await expect(toThread(tasks.flaky, attempts, 5)).rejects.toThrow('attempt 1 fails') // B134: passed on, called once
+    expect(readFileSync(attempts, 'utf8')).toBe('x')
   })
 
   it('after shutdownDefaultExecutor, null throws and explicit executors still work (B127); a slow join warns (B130)', async () => {
