@@ -161,6 +161,9 @@ describe.each(backends)('$name', ({ make, local, fresh }) => {
       expect(pulled).toBe(7)
       results.return!()
       expect([...ex.map(tasks.identity, [], { buffersize: 2 })]).toEqual([])
+      const xs = Array.from({ length: 10 }, (_, i) => i)
+      expect([...ex.map(tasks.add, xs, naturals(), { buffersize: 3 })]).toEqual(xs.map((x) => 2 * x)) // the shortest input ends it
+      expect(() => ex.map(tasks.identity, { buffersize: 2 } as never)).toThrow(/at least one iterable/)
       expect(() => ex.map(tasks.identity, [1], { buffersize: 0 })).toThrow(RangeError)
     })
 
