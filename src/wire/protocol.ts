@@ -4,6 +4,9 @@
 // workers. The pool sets it to PENDING when it hands the task over; the worker
 // flips PENDING→RUNNING before it starts the task, and the pool flips
 // PENDING→CANCELLED to cancel it: compareExchange decides who wins.
+//
+//   PENDING ──worker claims──► RUNNING ──pool interrupts──► INTERRUPTED
+//      └──pool cancels──► CANCELLED
 
 import type { MessagePort } from 'node:worker_threads'
 import type { EncodedValue } from './error-codec.js'
