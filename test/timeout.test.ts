@@ -91,12 +91,12 @@ describe('timeout()', () => {
 })
 
 describe('asCompleted({ futures: true })', () => {
-  it('yields the awaitables themselves in completion order, a failed one without throwing', async () => {
+  it('yields the awaitables themselves, as { awaitable }, in completion order, a failed one without throwing', async () => {
     const slow = sleep(80, 'slow')
     const failed = sleep(5).then(() => Promise.reject(new Error('no')))
     const fast = sleep(30, 'fast')
     const order: unknown[] = []
-    for await (const done of asCompleted([slow, failed, fast], { futures: true })) order.push(done)
+    for await (const { awaitable } of asCompleted([slow, failed, fast], { futures: true })) order.push(awaitable)
     expect(order).toEqual([failed, fast, slow])
     await expect(order[0]).rejects.toThrow('no')
     expect(() => asCompleted([slow], { futures: 'yes' as never })).toThrow(/asCompleted\(\) option futures must be true or false/)

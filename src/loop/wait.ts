@@ -52,7 +52,7 @@ export async function wait<A extends PromiseLike<unknown>>(
 export interface AsCompletedOptions {
   /** Milliseconds from the call; past it the iteration throws TimeoutError. */
   timeout?: number
-  /** Yield the awaitables themselves, as they finish, instead of their values (Python 3.13's form); a failed one does not throw. */
+  /** Yield `{ awaitable }` for each as it finishes, instead of its value (Python 3.13 yields the futures); a failed one does not throw. */
   futures?: boolean
 }
 
@@ -62,9 +62,10 @@ const loopAsCompletedSchema: Schema<AsCompletedOptions> = { ...asCompletedSchema
  * Yields the results in the order they complete: `for await (const value of
  * asCompleted(aws))`. A failed awaitable throws at its turn. With `timeout`
  * (counted from this call), the iteration throws TimeoutError once it passes.
- * With `futures: true` it yields the awaitables given, as each finishes.
+ * With `futures: true` it yields `{ awaitable }`, each awaitable given as it
+ * finishes: in a record, since `for await` would type a bare one as its value.
  */
-export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: AsCompletedOptions & { futures: true }): AsyncIterableIterator<A>
+export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: AsCompletedOptions & { futures: true }): AsyncIterableIterator<{ awaitable: A }>
 export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options?: AsCompletedOptions & { futures?: false }): AsyncIterableIterator<Awaited<A>>
 export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: AsCompletedOptions = {}): AsyncIterableIterator<unknown> {
   const { timeout = Infinity, futures: yieldFutures = false } = checkOptions(options, loopAsCompletedSchema, 'asCompleted()')
@@ -97,7 +98,7 @@ export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable
     async next(): Promise<IteratorResult<unknown>> {
       if (ready.length === 0 && left === 0) return { value: undefined, done: true }
       const [done] = await nextDone()
-      return { value: yieldFutures ? done : await futures.get(done)!, done: false }
+      return { value: yieldFutures ? { awaitable: done } : await futures.get(done)!, done: false }
     },
     async return(): Promise<IteratorResult<unknown>> {
       clearTimeout(timer)
