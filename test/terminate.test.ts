@@ -39,8 +39,9 @@ async function failure(future: Future<unknown>): Promise<unknown> {
 describe.each(['terminateWorkers', 'killWorkers'] as const)('ProcessPoolExecutor.%s()', (call) => {
   it('stops every child now: no child process is left (checked by PID); running futures fail naming the call, pending ones are cancelled', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'cf-term-')), 'pids')
-    const executor = processPool({ maxWorkers: 2 })
-    const running = [executor.submit(tasks.notePidThenSleep, path, 60_000), executor.submit(tasks.notePidThenSleep, path, 60_000)]
+    // A long grace: shutdown() alone would leave these spinning children for 60 s.
+    const executor = processPool({ maxWorkers: 2, interruptGraceMs: 60_000 })
+    const running = [executor.submit(tasks.notePidThenSpin, path), executor.submit(tasks.notePidThenSpin, path)]
     const pending = executor.submit(tasks.add, 1, 2)
     const children = await pids(path, 2)
     expect(children.every(alive)).toBe(true)
