@@ -9,6 +9,9 @@ import { checkTimeout, checkWhen, show } from '../concurrent/validate.js'
 import { CancelledError, InvalidStateError } from './errors.js'
 import { time } from './timers.js'
 
+/** Timeout's end for withTimeout(), which alone sees the body's error. */
+let settleTimeout: (t: Timeout, error: unknown) => unknown
+
 export class Timeout implements Disposable {
   readonly #controller = new AbortController()
   #when: number
@@ -49,8 +52,8 @@ export class Timeout implements Disposable {
     if (this.#state === 'active') this.#state = 'finished'
   }
 
-  /** @internal The callback form's end: the body's error, turned into this timeout's TimeoutError if it is the expiry's. */
-  settle(error: unknown): unknown {
+  /** The callback form's end: the body's error, turned into this timeout's TimeoutError if it is the expiry's. */
+  #settle(error: unknown): unknown {
     this[Symbol.dispose]()
     if (this.#state !== 'expired') return error
     const reason = this.#controller.signal.reason as TimeoutError
@@ -67,6 +70,10 @@ export class Timeout implements Disposable {
   #expire(): void {
     this.#state = 'expired'
     this.#controller.abort(new TimeoutError(`timeout: the deadline passed (at ${this.#when.toFixed(0)} ms on the loop's clock)`))
+  }
+
+  static {
+    settleTimeout = (t, error) => t.#settle(error)
   }
 }
 
@@ -91,7 +98,7 @@ export async function withTimeout<T>(ms: number | null, body: (t: Timeout) => T 
   try {
     return await body(t)
   } catch (error) {
-    throw t.settle(error)
+    throw settleTimeout(t, error)
   } finally {
     t[Symbol.dispose]()
   }
