@@ -80,6 +80,30 @@ describe('the loop side', () => {
     const { done } = await loop.wait([f])
     expectTypeOf(done).toEqualTypeOf<Set<loop.LoopFuture<number>>>()
     for await (const value of loop.asCompleted([f, Promise.resolve('s')])) expectTypeOf(value).toEqualTypeOf<number | string>()
+    for await (const { awaitable } of loop.asCompleted([f, Promise.resolve('s')], { futures: true })) {
+      expectTypeOf(awaitable).toEqualTypeOf<loop.LoopFuture<number> | Promise<string>>()
+    }
+  })
+
+  it('types the tasks of a TaskGroup from what they run, and the callback forms from their bodies', async () => {
+    await using tg = new loop.TaskGroup()
+    expectTypeOf(tg.run(ex, tasks.add, 1, 2)).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf(tg.createTask(Promise.resolve('s'))).toEqualTypeOf<loop.LoopFuture<string>>()
+    expectTypeOf(tg.createTask(async (signal: AbortSignal) => Number(signal.aborted))).toEqualTypeOf<loop.LoopFuture<number>>()
+    // @ts-expect-error add takes numbers
+    void tg.run(ex, tasks.add, 1, 'two')
+    expectTypeOf(loop.withTaskGroup(async () => 'v')).toEqualTypeOf<Promise<string>>()
+    expectTypeOf(loop.withTimeout(10, (t) => loop.sleep(1, t.expired()))).toEqualTypeOf<Promise<boolean>>()
+    using t = loop.timeout(10)
+    expectTypeOf(t.when()).toEqualTypeOf<number | null>()
+    expectTypeOf(t.signal).toEqualTypeOf<AbortSignal>()
+    expectTypeOf(loop.timeoutAt(null)).toEqualTypeOf<loop.Timeout>()
+    expectTypeOf(new loop.ExceptionGroup([]).exceptions).toEqualTypeOf<readonly unknown[]>()
+  })
+
+  it('has terminateWorkers() and killWorkers() on the pools', () => {
+    expectTypeOf(ex.terminateWorkers()).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(ex.killWorkers()).toEqualTypeOf<Promise<void>>()
   })
 })
 

@@ -234,10 +234,10 @@ function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknow
   pump(id, state)
 }
 
-function stop(id: number, kill: boolean): void {
+function stop(id: number, kill: boolean | 'SIGTERM'): void {
   const child = children.get(id)?.process
   if (!child) return
-  if (kill) child.kill('SIGKILL')
+  if (kill) child.kill(kill === true ? 'SIGKILL' : kill)
   else if (child.connected) child.disconnect() // the child exits once its channel closes
 }
 

@@ -110,6 +110,13 @@ export function checkTimeout(timeoutMs: unknown, name = 'timeout'): number {
   return timeoutMs === undefined || timeoutMs === null ? Infinity : milliseconds(timeoutMs, name)
 }
 
+/** A time on the loop's clock (performance.now()): any number but NaN and -Infinity; Infinity: never. */
+export function checkWhen(when: unknown, name: string): number {
+  if (typeof when !== 'number') throw wrongType(name, 'a time() value', when)
+  if (Number.isNaN(when) || when === -Infinity) throw outOfRange(name, 'a time() value', when)
+  return when
+}
+
 /** A finite number of at least `min`; `why` says where the minimum comes from. */
 export function atLeast(min: number, why = ''): Check<number> {
   const expected = `a finite number >= ${min}${why}`

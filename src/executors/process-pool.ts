@@ -154,7 +154,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
     )
   }
 
-  protected override stop(member: ProcessMember, kill: boolean): void {
+  protected override stop(member: ProcessMember, kill: boolean | 'SIGTERM'): void {
     this.#relay?.port.postMessage({ stop: member.id, kill } satisfies ToRelay)
   }
 

@@ -135,8 +135,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected abstract spawn(index: number): M
   /** Calls receive() for every message already delivered, synchronously. */
   protected abstract drainMessages(): void
-  /** Stops a worker: once its work is done, or (`kill`) at once. */
-  protected abstract stop(member: M, kill: boolean): void
+  /** Stops a worker: once its work is done, or (`kill`) at once, by SIGKILL or the signal named (a thread is terminated). */
+  protected abstract stop(member: M, kill: boolean | 'SIGTERM'): void
   /** Stops every worker and resolves when they are gone. */
   protected abstract stopAll(members: M[]): Promise<void>
   /** The error for a task whose worker died under it; `cause` is what the worker threw, if known. */
@@ -172,6 +172,40 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.#drained ??= this.#live === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onDrained = resolve))
     const closed = this.#drained.then(() => this.#close())
     return wait ? closed : Promise.resolve()
+  }
+
+  /**
+   * Python 3.14's terminate_workers(): stops every worker now (SIGTERM for a
+   * child; a thread is terminated), then shuts down. Running futures fail
+   * with the pool's Broken error naming this call, pending ones are
+   * cancelled. Resolves once the workers are gone; after the pool closed
+   * (shut down and drained, or broken) it does nothing.
+   */
+  terminateWorkers(): Promise<void> {
+    return this.#stopNow('SIGTERM', 'terminateWorkers()')
+  }
+
+  /** Python 3.14's kill_workers(): terminateWorkers() with SIGKILL for a child (for a thread the two are the same). */
+  killWorkers(): Promise<void> {
+    return this.#stopNow(true, 'killWorkers()')
+  }
+
+  #stopNow(kill: true | 'SIGTERM', call: string): Promise<void> {
+    if (this.#closing) return this.#closing.then(() => undefined)
+    this.#shutdown = true
+    this.#wakeRoomWaiters()
+    for (const job of this.#queue.slice(this.#head)) job.future.cancel()
+    this.#queue = []
+    this.#head = 0
+    for (const member of this.members) {
+      for (const job of member.jobs.values()) {
+        if (!job.future.cancel()) job.settle(false, this.brokenError(`${call} stopped the ${this.kind.worker} running this task`, undefined))
+      }
+      member.jobs.clear()
+      member.retiring = true
+      this.stop(member, kill)
+    }
+    return this.shutdown()
   }
 
   override [Symbol.dispose](): void {

@@ -10,3 +10,16 @@ export class CancelledError extends Error {
 export class InvalidStateError extends Error {
   override name = 'InvalidStateError'
 }
+
+/**
+ * Python's ExceptionGroup: the errors of a TaskGroup, in the order they
+ * happened. An AggregateError, so `errors` holds them; `exceptions` is the
+ * same list under Python's name.
+ */
+export class ExceptionGroup extends AggregateError {
+  override name = 'ExceptionGroup'
+
+  get exceptions(): readonly unknown[] {
+    return this.errors as unknown[]
+  }
+}

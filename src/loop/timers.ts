@@ -2,7 +2,7 @@
 // cancellable handles, and a cancellable sleep().
 
 import { longTimeout } from '../concurrent/long-timer.js'
-import { checkTimeout, func, show } from '../concurrent/validate.js'
+import { checkTimeout, checkWhen, func } from '../concurrent/validate.js'
 import { LoopFuture } from './loop-future.js'
 
 /** The loop's monotonic clock, in milliseconds (performance.now()). */
@@ -58,8 +58,7 @@ export function callLater<A extends unknown[]>(delayMs: number, fn: (...args: A)
 
 /** Calls `fn(...args)` at `when` on the time() clock (at once if that has passed). */
 export function callAt<A extends unknown[]>(when: number, fn: (...args: A) => void, ...args: A): TimerHandle {
-  if (typeof when !== 'number') throw new TypeError(`callAt() when must be a time() value, got ${show(when)}`)
-  if (Number.isNaN(when) || when === -Infinity) throw new RangeError(`callAt() when must be a time() value, got ${show(when)}`)
+  checkWhen(when, 'callAt() when')
   return schedule(Math.max(0, when - time()), when, fn, args, 'callAt() fn')
 }
 

@@ -3,7 +3,7 @@
 
 import { TimeoutError } from '../concurrent/errors.js'
 import { longTimeout } from '../concurrent/long-timer.js'
-import { checkOptions, show } from '../concurrent/validate.js'
+import { boolean, checkOptions, show, type Schema } from '../concurrent/validate.js'
 import { ALL_COMPLETED, asCompletedSchema, FIRST_COMPLETED, FIRST_EXCEPTION, waitSchema, type WaitOptions } from '../concurrent/wait.js'
 import type { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
@@ -49,16 +49,29 @@ export async function wait<A extends PromiseLike<unknown>>(
   return result
 }
 
+export interface AsCompletedOptions {
+  /** Milliseconds from the call; past it the iteration throws TimeoutError. */
+  timeout?: number
+  /** Yield `{ awaitable }` for each as it finishes, instead of its value (Python 3.13 yields the futures); a failed one does not throw. */
+  futures?: boolean
+}
+
+const loopAsCompletedSchema: Schema<AsCompletedOptions> = { ...asCompletedSchema, futures: boolean }
+
 /**
  * Yields the results in the order they complete: `for await (const value of
  * asCompleted(aws))`. A failed awaitable throws at its turn. With `timeout`
  * (counted from this call), the iteration throws TimeoutError once it passes.
+ * With `futures: true` it yields `{ awaitable }`, each awaitable given as it
+ * finishes: in a record, since `for await` would type a bare one as its value.
  */
-export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: { timeout?: number } = {}): AsyncIterableIterator<Awaited<A>> {
-  const { timeout = Infinity } = checkOptions(options, asCompletedSchema, 'asCompleted()')
+export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: AsCompletedOptions & { futures: true }): AsyncIterableIterator<{ awaitable: A }>
+export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options?: AsCompletedOptions & { futures?: false }): AsyncIterableIterator<Awaited<A>>
+export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable<A>, options: AsCompletedOptions = {}): AsyncIterableIterator<unknown> {
+  const { timeout = Infinity, futures: yieldFutures = false } = checkOptions(options, loopAsCompletedSchema, 'asCompleted()')
   const futures = futuresOf(awaitables, 'asCompleted')
-  const ready: Array<LoopFuture<unknown>> = []
-  const waiting: Array<{ resolve: (future: LoopFuture<unknown>) => void; reject: (e: unknown) => void }> = []
+  const ready: A[] = []
+  const waiting: Array<{ resolve: (done: A) => void; reject: (e: unknown) => void }> = []
   let left = futures.size
   let timedOut = false
   const timeoutError = (): TimeoutError => new TimeoutError(`asCompleted: ${left} of ${futures.size} still pending after ${timeout} ms`)
@@ -66,27 +79,28 @@ export function asCompleted<A extends PromiseLike<unknown>>(awaitables: Iterable
     timedOut = true
     for (const waiter of waiting.splice(0)) waiter.reject(timeoutError())
   }, timeout)
-  for (const future of futures.values()) {
+  for (const [awaitable, future] of futures) {
     future.watch(() => {
       if (timedOut) return
       if (--left === 0) clearTimeout(timer)
       const waiter = waiting.shift()
-      if (waiter) waiter.resolve(future)
-      else ready.push(future)
+      if (waiter) waiter.resolve(awaitable)
+      else ready.push(awaitable)
     })
   }
-  // Resolving with a done LoopFuture adopts its outcome: the value, or its error.
-  const nextDone = (): Promise<unknown> => {
-    if (ready.length > 0) return Promise.resolve(ready.shift()!)
+  // Resolves with a box: resolving with the awaitable itself would adopt its outcome.
+  const nextDone = (): Promise<[A]> => {
+    if (ready.length > 0) return Promise.resolve([ready.shift()!])
     if (timedOut) return Promise.reject(timeoutError())
-    return new Promise((resolve, reject) => waiting.push({ resolve, reject }))
+    return new Promise((resolve, reject) => waiting.push({ resolve: (done) => resolve([done]), reject }))
   }
   return {
-    async next(): Promise<IteratorResult<Awaited<A>>> {
+    async next(): Promise<IteratorResult<unknown>> {
       if (ready.length === 0 && left === 0) return { value: undefined, done: true }
-      return { value: (await nextDone()) as Awaited<A>, done: false }
+      const [done] = await nextDone()
+      return { value: yieldFutures ? { awaitable: done } : await futures.get(done)!, done: false }
     },
-    async return(): Promise<IteratorResult<Awaited<A>>> {
+    async return(): Promise<IteratorResult<unknown>> {
       clearTimeout(timer)
       left = 0
       ready.length = 0

@@ -79,7 +79,7 @@ export interface RelayData {
 export type ToRelay =
   | { spawn: number; init: ChildInit }
   | { to: number; message: ToWorker }
-  | { stop: number; kill: boolean }
+  | { stop: number; kill: boolean | 'SIGTERM' } // false: once its work is done; true: SIGKILL
   | { close: number } // stop every child, killing those still there after this many ms
 export type FromRelay =
   | { from: number; message: FromWorker }
