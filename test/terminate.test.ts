@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BrokenProcessPool, BrokenThreadPool, ExecutorShutdownError, type Future } from 'concurrent-futures'
-import { pool, processPool, tasks } from './helpers.js'
+import { pool, processPool, tasks, until } from './helpers.js'
 
 function alive(pid: number): boolean {
   try {
@@ -17,18 +17,10 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(condition: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /** The lines of `path`, once it has `count` pid lines. */
 async function pids(path: string, count: number): Promise<number[]> {
   const read = (): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter((l) => /^\d+$/.test(l)) : [])
-  await until(() => read().length >= count)
+  await until(() => read().length >= count, 15_000)
   return read().map(Number)
 }
 
@@ -56,6 +48,16 @@ describe.each(['terminateWorkers', 'killWorkers'] as const)('ProcessPoolExecutor
     }
     expect(pending.cancelled()).toBe(true)
     expect(() => executor.submit(tasks.add, 1, 2)).toThrow(ExecutorShutdownError)
+  })
+
+  it(`sends ${call === 'terminateWorkers' ? 'SIGTERM, which a child may handle' : 'SIGKILL, which no child can handle'}`, async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cf-term-')), 'signals')
+    const executor = processPool({ maxWorkers: 1 })
+    const trapped = executor.submit(tasks.trapSigterm, path)
+    await until(() => existsSync(path), 15_000)
+    await executor[call]()
+    expect(await failure(trapped)).toBeInstanceOf(BrokenProcessPool)
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toEqual(call === 'terminateWorkers' ? ['trapping', 'SIGTERM'] : ['trapping'])
   })
 
   it('is a no-op when called again, or after shutdown()', async () => {
