@@ -105,6 +105,5 @@ export function toTable(result: SweepResult, options: BenchOptions, cores: numbe
   for (const [kind, r] of Object.entries(recommend(result.points))) {
     lines.push(`recommended ${kind} pool: maxWorkers ${r.point.workers} (${withSpread(r.point.throughput)} tasks/s): ${r.words}`)
   }
-  for (const warning of result.warnings) lines.push(`warning: ${warning}`)
   return lines.join('\n')
 }
