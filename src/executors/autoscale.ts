@@ -1,0 +1,126 @@
+// A pool that sizes itself (`autoscale`): hill climbing on measured
+// completions per second, as .NET's thread pool does, within [minWorkers,
+// maxWorkers]. Every PERIOD_MS it looks at the pool; it moves only while
+// there are more tasks than workers (otherwise more workers cannot help and
+// the rate says nothing about the size). A move is judged on the period after the one it
+// was made in (a new worker needs time to start). From a measured baseline it
+// probes one worker up: if the rate rose by more than NOISE, that is the new
+// baseline and it probes again; if not, the extra worker bought nothing, so it
+// steps back and holds still for a number of periods that doubles with each
+// failed probe (damping, up to MAX_HOLD) and resets when a probe pays. When the main thread's
+// event-loop delay (p99 over a period) passes MAX_LOOP_DELAY_MS, it steps
+// down whatever the rate says: the workers are starving the thread that
+// feeds them. After IDLE_MS with nothing to do it drops a worker per period
+// toward minWorkers.
+// The pool counts completions into `completed` (one addition per batch) and
+// asks `target` when it would start a worker: nothing else on the hot path.
+
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
+
+export const PERIOD_MS = 250
+export const NOISE = 0.05
+export const MAX_HOLD = 16
+export const MAX_LOOP_DELAY_MS = 100
+export const IDLE_MS = 2000
+
+export interface AutoscaleOptions {
+  /** The fewest workers it shrinks to (default 1). */
+  minWorkers?: number
+}
+
+/** What the controller sees of its pool and the one thing it does to it. */
+export interface Scaled {
+  /** Live jobs, waiting or running. */
+  live(): number
+  /** Workers running now. */
+  workers(): number
+  /** The target fell below the workers running: stop the extra ones as they go idle. */
+  retireExcess(): void
+}
+
+export class Autoscale {
+  /** The most workers the pool may start now. */
+  target: number
+  /** Tasks finished since the last period: the pool adds to it. */
+  completed = 0
+  readonly #min: number
+  readonly #max: number
+  readonly #pool: Scaled
+  readonly #timer: NodeJS.Timeout
+  readonly #delay: IntervalHistogram
+  #lastTick = performance.now()
+  #lastRate: number | undefined
+  /** Periods to wait before judging or moving: the one after a move, or a damping hold. */
+  #wait = 0
+  #hold = 1
+  #idleMs = 0
+
+  constructor(pool: Scaled, min: number, max: number) {
+    this.#pool = pool
+    this.#min = min
+    this.#max = max
+    this.target = min
+    this.#delay = monitorEventLoopDelay({ resolution: 20 })
+    this.#delay.enable()
+    this.#timer = setInterval(() => this.#tick(), PERIOD_MS).unref()
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#delay.disable()
+  }
+
+  #tick(): void {
+    const now = performance.now()
+    const rate = (this.completed * 1000) / (now - this.#lastTick)
+    const delayMs = this.#delay.percentile(99) / 1e6
+    this.completed = 0
+    this.#lastTick = now
+    this.#delay.reset()
+    if (this.#pool.live() === 0) {
+      this.#idleMs += PERIOD_MS
+      this.#lastRate = undefined
+      if (this.#idleMs >= IDLE_MS) this.#move(-1)
+      return
+    }
+    this.#idleMs = 0
+    if (delayMs > MAX_LOOP_DELAY_MS && this.target > this.#min) {
+      this.#lastRate = undefined
+      this.#move(-1)
+      this.#wait = 1 + this.#hold
+      return
+    }
+    if (this.#wait > 0) {
+      this.#wait--
+      return
+    }
+    // Only a saturated pool (more tasks than workers) says anything about its size.
+    if (this.#pool.live() <= this.#pool.workers() || this.#pool.workers() < this.target) {
+      this.#lastRate = undefined
+      return
+    }
+    const last = this.#lastRate
+    if (last === undefined || rate > last * (1 + NOISE)) {
+      // A baseline, or the last step up paid: measure here, and probe one more.
+      if (last !== undefined) this.#hold = 1
+      this.#lastRate = rate
+      if (this.#move(1)) this.#wait = 1 // judge a move on the period after it settled
+      else this.#lastRate = undefined
+      return
+    }
+    // No better for an extra worker: step back, and hold still longer each time.
+    this.#move(-1)
+    this.#lastRate = undefined
+    this.#wait = 1 + this.#hold
+    this.#hold = Math.min(MAX_HOLD, this.#hold * 2)
+  }
+
+  /** Moves the target by one within the bounds; false when at a bound. */
+  #move(by: 1 | -1): boolean {
+    const next = this.target + by
+    if (next < this.#min || next > this.#max) return false
+    this.target = next
+    if (by < 0 && this.#pool.workers() > next) this.#pool.retireExcess()
+    return true
+  }
+}
