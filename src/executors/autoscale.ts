@@ -1,8 +1,9 @@
 // A pool that sizes itself (`autoscale`): hill climbing on measured
 // completions per second, as .NET's thread pool does, within [minWorkers,
-// maxWorkers]. Every PERIOD_MS it looks at the pool; it moves only while
-// there are more tasks than workers (otherwise more workers cannot help and
-// the rate says nothing about the size). A move is judged on the period after the one it
+// maxWorkers]. Every PERIOD_MS it looks at the pool; it judges only periods
+// that had more tasks than workers from start to end (otherwise more workers
+// cannot help and the rate says nothing about the size), and a step up that
+// the work did not outlast is taken back unjudged. A move is judged on the period after the one it
 // was made in (a new worker needs time to start). From a measured baseline it
 // probes one worker up: if the rate rose by more than NOISE, that is the new
 // baseline and it probes again; if not, the extra worker bought nothing, so it
@@ -54,6 +55,10 @@ export class Autoscale {
   #wait = 0
   #hold = 1
   #idleMs = 0
+  /** Saturated at the last tick. */
+  #saturated = false
+  /** The last move was a step up not yet judged. */
+  #probing = false
 
   constructor(pool: Scaled, min: number, max: number) {
     this.#pool = pool
@@ -77,26 +82,26 @@ export class Autoscale {
     this.completed = 0
     this.#lastTick = now
     this.#delay.reset()
-    if (this.#pool.live() === 0) {
+    const live = this.#pool.live()
+    if (live === 0) {
       this.#idleMs += PERIOD_MS
-      this.#lastRate = undefined
       if (this.#idleMs >= IDLE_MS) this.#move(-1)
-      return
-    }
-    this.#idleMs = 0
+    } else this.#idleMs = 0
     if (delayMs > MAX_LOOP_DELAY_MS && this.target > this.#min) {
-      this.#lastRate = undefined
       this.#move(-1)
-      this.#wait = 1 + this.#hold
-      return
+      return this.#settle(1 + this.#hold)
+    }
+    // Only a pool saturated (more tasks than workers) for a whole period says anything about its size.
+    const saturated = live > this.#pool.workers() && this.#pool.workers() >= this.target
+    const measured = saturated && this.#saturated
+    this.#saturated = saturated
+    if (!measured) {
+      // A probe the work did not last long enough to judge is not kept.
+      if (this.#probing) this.#move(-1)
+      return this.#settle(0)
     }
     if (this.#wait > 0) {
       this.#wait--
-      return
-    }
-    // Only a saturated pool (more tasks than workers) says anything about its size.
-    if (this.#pool.live() <= this.#pool.workers() || this.#pool.workers() < this.target) {
-      this.#lastRate = undefined
       return
     }
     const last = this.#lastRate
@@ -104,15 +109,21 @@ export class Autoscale {
       // A baseline, or the last step up paid: measure here, and probe one more.
       if (last !== undefined) this.#hold = 1
       this.#lastRate = rate
-      if (this.#move(1)) this.#wait = 1 // judge a move on the period after it settled
-      else this.#lastRate = undefined
+      this.#probing = this.#move(1)
+      this.#wait = this.#probing ? 1 : this.#hold // judge a move on the period after it settled
       return
     }
     // No better for an extra worker: step back, and hold still longer each time.
     this.#move(-1)
-    this.#lastRate = undefined
-    this.#wait = 1 + this.#hold
+    this.#settle(1 + this.#hold)
     this.#hold = Math.min(MAX_HOLD, this.#hold * 2)
+  }
+
+  /** Starts again from a fresh baseline after `wait` periods. */
+  #settle(wait: number): void {
+    this.#lastRate = undefined
+    this.#probing = false
+    this.#wait = wait
   }
 
   /** Moves the target by one within the bounds; false when at a bound. */
