@@ -11,7 +11,7 @@ function point(workers: number, roundThroughputs: number[]): Point {
   const e = estimate(roundThroughputs)
   const zero = { median: 0, low: 0, high: 0 }
   return {
-    executor: 'thread', workers, rounds: roundThroughputs.length, throughput: e, roundThroughputs, speedup: 1, efficiency: 1,
+    executor: 'thread', workers, autoscale: false, rounds: roundThroughputs.length, throughput: e, roundThroughputs, speedup: 1, efficiency: 1,
     latencyMs: { p50: zero, p95: zero, p99: zero }, loopDelayP99Ms: 0, cpuUtilisation: 0, peakRssMiB: 0,
   }
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -79,7 +79,7 @@ describe('concurrent-futures bench', () => {
     const csv = await cli('bench', `${fixture}#add`, '--args', '[1,2]', ...quick, '--executor', 'thread', '--csv')
     expect(csv.code).toBe(0)
     const lines = csv.stdout.trim().split('\n')
-    expect(lines[0]).toBe('executor,workers,rounds,throughput,throughput_low,throughput_high,speedup,efficiency,p50_ms,p50_ms_low,p50_ms_high,p95_ms,p95_ms_low,p95_ms_high,p99_ms,p99_ms_low,p99_ms_high,loop_delay_p99_ms,cpu_utilisation,peak_rss_mib')
+    expect(lines[0]).toBe('executor,workers,rounds,throughput,throughput_low,throughput_high,speedup,efficiency,p50_ms,p50_ms_low,p50_ms_high,p95_ms,p95_ms_low,p95_ms_high,p99_ms,p99_ms_low,p99_ms_high,loop_delay_p99_ms,cpu_utilisation,peak_rss_mib,autoscale')
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['thread,1', 'thread,2'])
     const table = await cli('bench', 'sleep', '--args', '[5]', ...quick, '--executor', 'process')
     expect(table.stdout).toMatch(/^executor\s+workers\s+rounds\s+tasks\/s/m)
@@ -104,6 +104,18 @@ describe('concurrent-futures bench', () => {
     const ticks = [...svg.matchAll(/<text class="tick"[^>]*>([^<]+)</g)].map((m) => m[1])
     expect(ticks.filter((t) => t === '0')).toHaveLength(2) // each panel's axis starts at 0
   })
+
+  it('--workers 1,2,auto: an autoscaled pool measured against the fixed sizes in the same passes, never recommended', async () => {
+    const { code, stdout } = await cli('bench', 'sleep', '--args', '[5]', '--executor', 'thread', '--workers', '1,2,auto', '--tasks', '12', '--rounds', '3', '--time-budget', '0', '--json')
+    expect(code).toBe(0)
+    const report = JSON.parse(stdout)
+    const auto = report.points.filter((p: { autoscale: boolean }) => p.autoscale)
+    expect(auto).toHaveLength(1)
+    expect(auto[0].workers).toBeGreaterThanOrEqual(1)
+    expect(report.recommendation.thread.equalWithinNoise.every((w: number) => w === 1 || w === 2)).toBe(true)
+    expect(report.autoscale.thread.vsBest.ratio.median).toBeGreaterThan(0)
+    expect(report.autoscale.thread.vsCores === undefined).toBe(availableParallelism() > 2) // compared with a fixed pool of the cores when that size was swept
+  }, 30_000)
 
   it('--chart into a folder that does not exist fails before measuring: one line, exit 2', async () => {
     const started = Date.now()

@@ -12,6 +12,8 @@ export type ExecutorKind = 'thread' | 'process'
 export interface BenchOptions {
   workload: Workload
   workers: number[]
+  /** --workers includes auto: an autoscaled pool too, measured against the fixed sizes. */
+  autoscale: boolean
   executors: ExecutorKind[]
   tasks: number
   warmup: number
@@ -35,7 +37,8 @@ export const USAGE = `usage: concurrent-futures bench [task] [options]
   task                 a built-in workload (${Object.keys(BUILT_IN).join(', ')}; default fib)
                        or path/to/module.js#exportName (TypeScript modules under tsx)
   --args '<json>'      the task's arguments: a JSON array, or one JSON value
-  --workers 1,2,4      pool sizes to sweep (default 1 to 2x the cores)
+  --workers 1,2,4      pool sizes to sweep (default 1 to 2x the cores); add auto (1,2,4,auto, or
+                       auto alone for the default sizes) to measure an autoscaled pool against them
   --executor thread,process
   --tasks N            tasks per round (default: the workload's)
   --warmup N           tasks run first on each pool, unmeasured (default: 2 per worker)
@@ -66,6 +69,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const cores = availableParallelism()
   const options: Omit<BenchOptions, 'workload'> & { workload?: Workload } = {
     workers: Array.from({ length: 2 * cores }, (_, i) => i + 1),
+    autoscale: false,
     executors: ['thread', 'process'],
     tasks: 0,
     warmup: -1,
@@ -84,7 +88,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     const arg = next()
     switch (arg) {
       case '--args': args = parseJsonArgs(value(arg)); break
-      case '--workers': options.workers = parseCounts(value(arg), arg); break
+      case '--workers': {
+        const parts = value(arg).split(',').map((part) => part.trim())
+        options.autoscale = parts.includes('auto')
+        const sizes = parts.filter((part) => part !== 'auto')
+        if (sizes.length > 0) options.workers = parseCounts(sizes.join(','), arg)
+        break
+      }
       case '--executor': options.executors = parseExecutors(value(arg)); break
       case '--tasks': options.tasks = parseCounts(value(arg), arg, true)[0]!; break
       case '--warmup': options.warmup = parseCount(value(arg), arg, 0); break

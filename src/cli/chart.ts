@@ -11,7 +11,8 @@ const COLORS: Record<ExecutorKind, string> = { thread: '#1f77b4', process: '#d62
 const NAMES: Record<ExecutorKind, string> = { thread: 'threads', process: 'processes' }
 const PANEL = { width: 420, height: 260, left: 60, right: 20, top: 40, bottom: 45 }
 
-export function toSvg(points: Point[], options: BenchOptions): string {
+export function toSvg(all: Point[], options: BenchOptions): string {
+  const points = all.filter((p) => !p.autoscale) // a comparison in the table, not a pool size on the axis
   const title = `${options.workload.name}(${options.workload.args.map((a) => JSON.stringify(a)).join(', ')}): pool size vs throughput and latency`
   const chosen = new Set(Object.values(recommend(points)).map((r) => r.point))
   const panels = [

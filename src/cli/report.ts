@@ -2,7 +2,7 @@
 
 import type { BenchOptions, ExecutorKind } from './args.js'
 import { busyShares } from './machine.js'
-import { indistinguishable, spread, type Estimate } from './stats.js'
+import { indistinguishable, pairedRatio, spread, type Estimate } from './stats.js'
 import type { Point, SweepResult } from './sweep.js'
 
 export interface Recommendation {
@@ -22,7 +22,7 @@ export interface Recommendation {
 export function recommend(points: Point[]): Partial<Record<ExecutorKind, Recommendation>> {
   const out: Partial<Record<ExecutorKind, Recommendation>> = {}
   for (const kind of new Set(points.map((p) => p.executor))) {
-    const mine = points.filter((p) => p.executor === kind)
+    const mine = points.filter((p) => p.executor === kind && !p.autoscale)
     const best = mine.reduce((a, b) => (b.throughput.median > a.throughput.median ? b : a))
     const equal = mine.filter((p) => p === best || indistinguishable(p.roundThroughputs, best.roundThroughputs)).sort((a, b) => a.workers - b.workers)
     const point = equal[0]!
@@ -43,6 +43,33 @@ function list(items: number[]): string {
   return items.length <= 2 ? items.join(' and ') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`
 }
 
+export interface AutoscaleVerdict {
+  /** The size it had chosen when the rounds ended. */
+  workers: number
+  throughput: Estimate
+  /** Its throughput ÷ the fastest fixed size's, paired by round. */
+  vsBest: { workers: number; ratio: Estimate }
+  /** Its throughput ÷ a fixed pool of os.availableParallelism() workers', when that size was swept. */
+  vsCores: { workers: number; ratio: Estimate } | undefined
+}
+
+/** Per executor with an autoscaled point: how it did against the fixed sizes measured in the same passes. */
+export function autoscaleVerdicts(points: Point[], cores: number): Partial<Record<ExecutorKind, AutoscaleVerdict>> {
+  const out: Partial<Record<ExecutorKind, AutoscaleVerdict>> = {}
+  for (const auto of points.filter((p) => p.autoscale)) {
+    const fixed = points.filter((p) => p.executor === auto.executor && !p.autoscale)
+    const best = fixed.reduce((a, b) => (b.throughput.median > a.throughput.median ? b : a))
+    const atCores = fixed.find((p) => p.workers === cores)
+    const against = (p: Point) => ({ workers: p.workers, ratio: pairedRatio(auto.roundThroughputs, p.roundThroughputs) })
+    out[auto.executor] = { workers: auto.workers, throughput: auto.throughput, vsBest: against(best), vsCores: atCores && against(atCores) }
+  }
+  return out
+}
+
+function ratioWords(r: { workers: number; ratio: Estimate }, what: string): string {
+  return `${r.ratio.median.toFixed(2)}× (${r.ratio.low.toFixed(2)} to ${r.ratio.high.toFixed(2)}) ${what} (${r.workers} ${workersWord(r.workers)})`
+}
+
 /** `970 ± 14`: the median and the larger distance to its 95 % interval's ends. */
 export function withSpread(e: Estimate, digits = 0): string {
   return `${e.median.toFixed(digits)} ± ${spread(e).toFixed(digits)}`
@@ -54,7 +81,8 @@ export function withSpread(e: Estimate, digits = 0): string {
  *   statistics: how each estimate is made,
  *   machine: { busy, warnings: string[], otherCpuShare, stealShare },
  *   points: Point[] (see sweep.ts; every Estimate is { median, low, high }),
- *   recommendation: { thread?: { workers, throughput: Estimate, equalWithinNoise: number[], words }, process?: ... } }
+ *   recommendation: { thread?: { workers, throughput: Estimate, equalWithinNoise: number[], words }, process?: ... },
+ *   autoscale: { thread?: AutoscaleVerdict, process?: ... } (with --workers auto; empty otherwise) }
  */
 export function toJson(result: SweepResult, options: BenchOptions, cores: number): string {
   const { name, module, exportName, args } = options.workload
@@ -64,7 +92,7 @@ export function toJson(result: SweepResult, options: BenchOptions, cores: number
   return JSON.stringify({
     schema: 2, workload: { name, module, exportName, args }, tasksPerRound: options.tasks, minRounds: options.rounds, timeBudgetS: options.timeBudget, cores,
     statistics: 'median over rounds with a 95 % bootstrap percentile interval (2000 resamples, fixed seed)',
-    machine, points: result.points, recommendation,
+    machine, points: result.points, recommendation, autoscale: autoscaleVerdicts(result.points, cores),
   }, null, 2)
 }
 
@@ -72,7 +100,7 @@ const COLUMNS = ['executor', 'workers', 'rounds', 'tasks/s', 'speedup', 'efficie
 
 function cells(p: Point): string[] {
   return [
-    p.executor, String(p.workers), String(p.rounds), withSpread(p.throughput), p.speedup.toFixed(2), `${(p.efficiency * 100).toFixed(0)}%`,
+    p.executor, p.autoscale ? `auto→${p.workers}` : String(p.workers), String(p.rounds), withSpread(p.throughput), p.speedup.toFixed(2), `${(p.efficiency * 100).toFixed(0)}%`,
     p.latencyMs.p50.median.toFixed(1), p.latencyMs.p95.median.toFixed(1), withSpread(p.latencyMs.p99, 1), p.loopDelayP99Ms.toFixed(2),
     (p.cpuUtilisation * 100).toFixed(0), p.peakRssMiB.toFixed(0),
   ]
@@ -80,11 +108,11 @@ function cells(p: Point): string[] {
 
 export function toCsv(points: Point[]): string {
   const ranged = (name: string) => [name, `${name}_low`, `${name}_high`]
-  const header = ['executor', 'workers', 'rounds', ...ranged('throughput'), 'speedup', 'efficiency', ...ranged('p50_ms'), ...ranged('p95_ms'), ...ranged('p99_ms'), 'loop_delay_p99_ms', 'cpu_utilisation', 'peak_rss_mib']
+  const header = ['executor', 'workers', 'rounds', ...ranged('throughput'), 'speedup', 'efficiency', ...ranged('p50_ms'), ...ranged('p95_ms'), ...ranged('p99_ms'), 'loop_delay_p99_ms', 'cpu_utilisation', 'peak_rss_mib', 'autoscale']
   const range = (e: Estimate) => [e.median, e.low, e.high]
   const rows = points.map((p) => [
     p.executor, p.workers, p.rounds, ...range(p.throughput), p.speedup, p.efficiency, ...range(p.latencyMs.p50), ...range(p.latencyMs.p95), ...range(p.latencyMs.p99),
-    p.loopDelayP99Ms, p.cpuUtilisation, p.peakRssMiB,
+    p.loopDelayP99Ms, p.cpuUtilisation, p.peakRssMiB, p.autoscale ? 1 : 0,
   ].map((v) => (typeof v === 'number' ? +v.toFixed(4) : v)).join(','))
   return [header.join(','), ...rows].join('\n')
 }
@@ -104,6 +132,10 @@ export function toTable(result: SweepResult, options: BenchOptions, cores: numbe
   ]
   for (const [kind, r] of Object.entries(recommend(result.points))) {
     lines.push(`recommended ${kind} pool: maxWorkers ${r.point.workers} (${withSpread(r.point.throughput)} tasks/s): ${r.words}`)
+  }
+  for (const [kind, v] of Object.entries(autoscaleVerdicts(result.points, cores))) {
+    const cores = v.vsCores ? `, ${ratioWords(v.vsCores, 'a fixed os.availableParallelism()')}` : ''
+    lines.push(`autoscaled ${kind} pool: ${withSpread(v.throughput)} tasks/s at ${v.workers} ${workersWord(v.workers)}: ${ratioWords(v.vsBest, 'the best fixed size')}${cores}`)
   }
   return lines.join('\n')
 }

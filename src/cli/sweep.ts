@@ -20,7 +20,10 @@ import { estimate, median, relativeHalfWidth, type Estimate } from './stats.js'
 
 export interface Point {
   executor: ExecutorKind
+  /** The pool size; for an autoscaled pool, the size it had chosen when the rounds ended. */
   workers: number
+  /** An autoscaled pool (--workers auto): not a size to recommend, a comparison. */
+  autoscale: boolean
   /** Rounds measured (at least --rounds; more while the interval was wide and the budget lasted). */
   rounds: number
   /** Tasks per second: the median over rounds of tasks per round ÷ round time, with its 95 % interval. */
@@ -62,7 +65,8 @@ const MAX_ROUNDS = 60
 interface Slot {
   kind: ExecutorKind
   workers: number
-  executor: Executor
+  autoscale: boolean
+  executor: ThreadPoolExecutor | ProcessPoolExecutor
   rssMiB: number
   throughputs: number[]
   p50: number[]
@@ -87,6 +91,10 @@ export async function sweep(options: BenchOptions, progress: Progress): Promise<
         progress((performance.now() - start) / budgetMs, `${kind} × ${workers}: starting`)
         slots.push(await startSlot(kind, workers, options, baseRss))
       }
+      if (options.autoscale) {
+        progress((performance.now() - start) / budgetMs, `${kind} × auto: settling`)
+        slots.push(await startSlot(kind, 'auto', options, baseRss))
+      }
       for (let pass = 0; ; pass++) {
         const due = slots.filter((s) => s.throughputs.length < options.rounds || (relativeHalfWidth(estimate(s.throughputs)) > TARGET && s.throughputs.length < MAX_ROUNDS))
         if (due.length === 0 || (pass >= options.rounds && performance.now() > deadline)) break
@@ -101,7 +109,7 @@ export async function sweep(options: BenchOptions, progress: Progress): Promise<
     }
     const base = slots[0]!
     for (const slot of slots) {
-      points.push(toPoint(slot, median(base.throughputs), base.workers))
+        points.push(toPoint(slot, median(base.throughputs), base.workers))
       cpu = addCpu(cpu, slot.cpu)
     }
   }
@@ -109,19 +117,25 @@ export async function sweep(options: BenchOptions, progress: Progress): Promise<
   return { points, cpu, warnings: busyWarnings(cpu) }
 }
 
-export function makeExecutor(kind: ExecutorKind, workers: number): Executor {
+/** A fixed size, or 'auto': autoscale up to the pool's default ceiling. */
+export function makeExecutor(kind: ExecutorKind, workers: number | 'auto'): ThreadPoolExecutor | ProcessPoolExecutor {
+  const size = workers === 'auto' ? { autoscale: true } : { maxWorkers: workers }
   return kind === 'thread'
-    ? new ThreadPoolExecutor({ maxWorkers: workers, submitStacks: false })
-    : new ProcessPoolExecutor({ maxWorkers: workers, submitStacks: false })
+    ? new ThreadPoolExecutor({ ...size, submitStacks: false })
+    : new ProcessPoolExecutor({ ...size, submitStacks: false })
 }
 
-async function startSlot(kind: ExecutorKind, workers: number, options: BenchOptions, baseRss: number): Promise<Slot> {
+/** How long an autoscaled pool runs the workload before its rounds: time to find its size. */
+const AUTOSCALE_SETTLE_MS = 4000
+
+async function startSlot(kind: ExecutorKind, workers: number | 'auto', options: BenchOptions, baseRss: number): Promise<Slot> {
   const before = treeRss()
   let peak = before
   const timer = setInterval(() => void (peak = Math.max(peak, treeRss())), 50)
   const executor = makeExecutor(kind, workers)
   try {
-    await run(executor, kind, options.warmup >= 0 ? options.warmup : 2 * workers, options)
+    if (workers === 'auto') await keepBusy(executor, kind, options, AUTOSCALE_SETTLE_MS)
+    else await run(executor, kind, options.warmup >= 0 ? options.warmup : 2 * workers, options)
   } catch (error) {
     await executor.shutdown()
     throw error
@@ -130,7 +144,7 @@ async function startSlot(kind: ExecutorKind, workers: number, options: BenchOpti
   }
   peak = Math.max(peak, treeRss())
   return {
-    kind, workers, executor, rssMiB: (baseRss + peak - before) / 2 ** 20,
+    kind, workers: workers === 'auto' ? 0 : workers, autoscale: workers === 'auto', executor, rssMiB: (baseRss + peak - before) / 2 ** 20,
     throughputs: [], p50: [], p95: [], p99: [], delays: [], cpu: NO_CPU, wallMs: 0,
   }
 }
@@ -146,6 +160,7 @@ async function round(slot: Slot, options: BenchOptions): Promise<void> {
   slot.cpu = addCpu(slot.cpu, cpuDelta(cpuBefore, cpuSample()))
   delay.disable()
   slot.wallMs += ms
+  if (slot.autoscale) slot.workers = slot.executor.workerCount
   slot.throughputs.push(options.tasks / (ms / 1000))
   latencies.sort((a, b) => a - b)
   slot.p50.push(percentile(latencies, 0.5))
@@ -171,12 +186,27 @@ async function run(executor: Executor, kind: ExecutorKind, n: number, options: B
   }
 }
 
+/** Keeps more tasks in the pool than it may have workers for `ms`: a steady load to size itself on, without the gaps between rounds. */
+async function keepBusy(executor: ThreadPoolExecutor | ProcessPoolExecutor, kind: ExecutorKind, options: BenchOptions, ms: number): Promise<void> {
+  const until = performance.now() + ms
+  const live = new Set<Promise<void>>()
+  while (performance.now() < until) {
+    while (live.size < 2 * executor.maxWorkers) {
+      const one = run(executor, kind, 1, options).finally(() => live.delete(one))
+      live.add(one)
+    }
+    await Promise.race(live)
+  }
+  await Promise.all(live)
+}
+
 function toPoint(slot: Slot, baseThroughput: number, baseWorkers: number): Point {
   const throughput = estimate(slot.throughputs)
   const speedup = throughput.median / baseThroughput
   return {
     executor: slot.kind,
     workers: slot.workers,
+    autoscale: slot.autoscale,
     rounds: slot.throughputs.length,
     throughput,
     roundThroughputs: slot.throughputs.map((t) => +t.toFixed(2)),

@@ -77,13 +77,15 @@ export class Autoscale {
 
   #tick(): void {
     const now = performance.now()
-    const rate = (this.completed * 1000) / (now - this.#lastTick)
+    const done = this.completed
+    const rate = (done * 1000) / (now - this.#lastTick)
     const delayMs = this.#delay.percentile(99) / 1e6
     this.completed = 0
     this.#lastTick = now
     this.#delay.reset()
     const live = this.#pool.live()
-    if (live === 0) {
+    if (live === 0 && done === 0) {
+      // Nothing ran in the whole period.
       this.#idleMs += PERIOD_MS
       if (this.#idleMs >= IDLE_MS) this.#move(-1)
     } else this.#idleMs = 0
