@@ -126,7 +126,7 @@ export function makeExecutor(kind: ExecutorKind, workers: number | 'auto'): Thre
 }
 
 /** How long an autoscaled pool runs the workload before its rounds: time to find its size. */
-const AUTOSCALE_SETTLE_MS = 4000
+const AUTOSCALE_SETTLE_MS = 6000
 
 async function startSlot(kind: ExecutorKind, workers: number | 'auto', options: BenchOptions, baseRss: number): Promise<Slot> {
   const before = treeRss()

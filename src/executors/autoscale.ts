@@ -4,7 +4,8 @@
 // that had more tasks than workers from start to end (otherwise more workers
 // cannot help and the rate says nothing about the size), and a step up that
 // the work did not outlast is taken back unjudged. A move is judged on the period after the one it
-// was made in (a new worker needs time to start). From a measured baseline it
+// was made in (a new worker needs time to start), on the mean rate of the
+// JUDGE_PERIODS periods after that. From a measured baseline it
 // probes one worker up: if the rate rose by more than NOISE, that is the new
 // baseline and it probes again; if not, the extra worker bought nothing, so it
 // steps back and holds still for a number of periods that doubles with each
@@ -20,6 +21,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
 
 export const PERIOD_MS = 250
 export const NOISE = 0.05
+export const JUDGE_PERIODS = 2
 export const MAX_HOLD = 16
 export const MAX_LOOP_DELAY_MS = 100
 export const IDLE_MS = 2000
@@ -57,6 +59,9 @@ export class Autoscale {
   #idleMs = 0
   /** Saturated at the last tick. */
   #saturated = false
+  /** Sum and count of the measured periods' rates at the current size. */
+  #rates = 0
+  #periods = 0
   /** The last move was a step up not yet judged. */
   #probing = false
 
@@ -106,11 +111,17 @@ export class Autoscale {
       this.#wait--
       return
     }
+    // A size's rate is the mean of JUDGE_PERIODS measured periods: one period is too noisy on a shared machine.
+    this.#rates += rate
+    if (++this.#periods < JUDGE_PERIODS) return
+    const mean = this.#rates / this.#periods
+    this.#rates = 0
+    this.#periods = 0
     const last = this.#lastRate
-    if (last === undefined || rate > last * (1 + NOISE)) {
+    if (last === undefined || mean > last * (1 + NOISE)) {
       // A baseline, or the last step up paid: measure here, and probe one more.
       if (last !== undefined) this.#hold = 1
-      this.#lastRate = rate
+      this.#lastRate = mean
       this.#probing = this.#move(1)
       this.#wait = this.#probing ? 1 : this.#hold // judge a move on the period after it settled
       return
@@ -124,6 +135,8 @@ export class Autoscale {
   /** Starts again from a fresh baseline after `wait` periods. */
   #settle(wait: number): void {
     this.#lastRate = undefined
+    this.#rates = 0
+    this.#periods = 0
     this.#probing = false
     this.#wait = wait
   }
