@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
 import * as loop from 'concurrent-futures/loop'
-import { remote, withOptions, wrapSync } from 'concurrent-futures'
+import { remote, withOptions, wrapSync, type AutoscaleOptions, type ProcessPoolOptions } from 'concurrent-futures'
 import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
 
 const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
@@ -162,3 +162,10 @@ describe('the queue executor', () => {
   })
 })
 
+
+it('autoscale: a flag or its options; workerCount is a number', () => {
+  expectTypeOf(new ThreadPoolExecutor({ autoscale: true }).workerCount).toEqualTypeOf<number>()
+  expectTypeOf<ProcessPoolOptions['autoscale']>().toEqualTypeOf<boolean | AutoscaleOptions | undefined>()
+  // @ts-expect-error maxWorkers stays a number: autoscale is its own option
+  new ThreadPoolExecutor({ maxWorkers: 'auto' })
+})

@@ -1,9 +1,9 @@
 // The command line of `concurrent-futures bench`, checked before anything
 // starts: a mistake is one line and exit code 2.
 
-import { existsSync } from 'node:fs'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { BUILT_IN, type Workload } from './workloads.js'
 
@@ -12,10 +12,15 @@ export type ExecutorKind = 'thread' | 'process'
 export interface BenchOptions {
   workload: Workload
   workers: number[]
+  /** --workers includes auto: an autoscaled pool too, measured against the fixed sizes. */
+  autoscale: boolean
   executors: ExecutorKind[]
   tasks: number
   warmup: number
+  /** The least rounds per point. */
   rounds: number
+  /** Seconds of measuring after which no more rounds start (beyond --rounds each). */
+  timeBudget: number
   json: boolean
   csv: boolean
   chart: string | undefined
@@ -27,15 +32,20 @@ export interface BenchOptions {
 export class UsageError extends Error {}
 
 export const USAGE = `usage: concurrent-futures bench [task] [options]
+       concurrent-futures --version
 
   task                 a built-in workload (${Object.keys(BUILT_IN).join(', ')}; default fib)
                        or path/to/module.js#exportName (TypeScript modules under tsx)
   --args '<json>'      the task's arguments: a JSON array, or one JSON value
-  --workers 1,2,4      pool sizes to sweep (default 1 to 2x the cores)
+  --workers 1,2,4      pool sizes to sweep (default 1 to 2x the cores); add auto (1,2,4,auto, or
+                       auto alone for the default sizes) to measure an autoscaled pool against them
   --executor thread,process
   --tasks N            tasks per round (default: the workload's)
   --warmup N           tasks run first on each pool, unmeasured (default: 2 per worker)
-  --rounds N           measured rounds per point; medians are reported (default 3)
+  --rounds N           the least measured rounds per point (default 5); rounds are interleaved
+                       across pool sizes, and each figure is their median ± a 95 % bootstrap interval
+  --time-budget S      seconds of measuring: points whose throughput interval is wider than ±2 %
+                       get more rounds until they are spent (default 10)
   --json | --csv       machine-readable output instead of the table
   --chart out.svg      draw throughput and p99 latency against pool size (.svg or .html)
   --compare            the same workload through piscina, poolifier, tinypool, workerpool and inline
@@ -59,10 +69,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const cores = availableParallelism()
   const options: Omit<BenchOptions, 'workload'> & { workload?: Workload } = {
     workers: Array.from({ length: 2 * cores }, (_, i) => i + 1),
+    autoscale: false,
     executors: ['thread', 'process'],
     tasks: 0,
     warmup: -1,
-    rounds: 3,
+    rounds: 5,
+    timeBudget: 10,
     json: false,
     csv: false,
     chart: undefined,
@@ -76,11 +88,18 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     const arg = next()
     switch (arg) {
       case '--args': args = parseJsonArgs(value(arg)); break
-      case '--workers': options.workers = parseCounts(value(arg), arg); break
+      case '--workers': {
+        const parts = value(arg).split(',').map((part) => part.trim())
+        options.autoscale = parts.includes('auto')
+        const sizes = parts.filter((part) => part !== 'auto')
+        if (sizes.length > 0) options.workers = parseCounts(sizes.join(','), arg)
+        break
+      }
       case '--executor': options.executors = parseExecutors(value(arg)); break
       case '--tasks': options.tasks = parseCounts(value(arg), arg, true)[0]!; break
       case '--warmup': options.warmup = parseCount(value(arg), arg, 0); break
       case '--rounds': options.rounds = parseCounts(value(arg), arg, true)[0]!; break
+      case '--time-budget': options.timeBudget = parseSeconds(value(arg), arg); break
       case '--json': options.json = true; break
       case '--csv': options.csv = true; break
       case '--chart': options.chart = parseChart(value(arg)); break
@@ -126,6 +145,12 @@ export function parseCount(text: string, flag: string, min: number): number {
   return n
 }
 
+function parseSeconds(text: string, flag: string): number {
+  const s = Number(text)
+  if (!Number.isFinite(s) || s < 0) throw new UsageError(`${flag} takes seconds >= 0, got ${text}`)
+  return s
+}
+
 function parseCounts(text: string, flag: string, single = false): number[] {
   const counts = text.split(',').map((part) => parseCount(part.trim(), flag, 1))
   if (single && counts.length > 1) throw new UsageError(`${flag} takes one number, got ${text}`)
@@ -138,7 +163,14 @@ function parseExecutors(text: string): ExecutorKind[] {
   return [...new Set(kinds)] as ExecutorKind[]
 }
 
+/** Checked before measuring, so a bad path does not cost the whole sweep. */
 function parseChart(path: string): string {
   if (!/\.(svg|html)$/.test(path)) throw new UsageError(`--chart writes .svg or .html, got ${path}`)
+  const folder = dirname(resolve(path))
+  try {
+    accessSync(folder, constants.W_OK)
+  } catch {
+    throw new UsageError(`--chart ${path}: the folder ${folder} does not exist or is not writable`)
+  }
   return path
 }

@@ -57,7 +57,7 @@ export async function compare(options: BenchOptions, workers: number): Promise<C
     try {
       runner = await start()
     } catch (error) {
-      rows.push({ name, throughput: undefined, note: `not available: ${(error as Error).message.split('\n')[0]}` })
+      rows.push({ name, throughput: undefined, note: notAvailable(name, error) })
       continue
     }
     try {
@@ -70,6 +70,13 @@ export async function compare(options: BenchOptions, workers: number): Promise<C
   }
   if (options.python) rows.push(...(await python(workers, options)))
   return rows
+}
+
+/** A peer pool that is not installed says how to install it; anything else, its first line. */
+function notAvailable(name: string, error: unknown): string {
+  const { code } = error as { code?: unknown }
+  if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${name}'`)) return `not installed: npm install --save-dev ${name}`
+  return `not available: ${(error as Error).message.split('\n')[0]}`
 }
 
 const PYTHON = `

@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args.js'
@@ -20,9 +20,13 @@ import { sweep, TaskFailed } from './sweep.js'
 import { parseWorkerArgs, WORKER_USAGE } from './worker-args.js'
 
 async function main(argv: string[]): Promise<number> {
-  const [command = 'bench', ...rest] = argv
-  if (command === '--help' || command === '-h' || rest.includes('--help')) {
-    console.log(command === 'worker' ? WORKER_USAGE : `${USAGE}\n\n${WORKER_USAGE}`)
+  const [command, ...rest] = argv
+  if (command === '--version' || command === '-v') {
+    console.log(version())
+    return 0
+  }
+  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(command === 'worker' ? WORKER_USAGE : command === 'bench' ? USAGE : `${USAGE}\n\n${WORKER_USAGE}`)
     return 0
   }
   if (command === 'worker') {
@@ -44,15 +48,21 @@ function isTypeScript(module: string): boolean {
   return /\.[cm]?tsx?$/.test(new URL(module, 'file:///').pathname)
 }
 
+function version(): string {
+  const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return `concurrent-futures ${version}`
+}
+
 async function bench(options: BenchOptions): Promise<void> {
   const cores = availableParallelism()
-  const points = await sweep(options, progressBar())
-  const table = toTable(points, options, cores)
-  if (options.json) console.log(toJson(points, options, cores))
-  else if (options.csv) console.log(toCsv(points))
+  const result = await sweep(options, progressBar())
+  for (const warning of result.warnings) console.error(`concurrent-futures bench: warning: ${warning}`)
+  const table = toTable(result, options, cores)
+  if (options.json) console.log(toJson(result, options, cores))
+  else if (options.csv) console.log(toCsv(result.points))
   else console.log(table)
   if (options.chart) {
-    const svg = toSvg(points, options)
+    const svg = toSvg(result.points, options)
     writeFileSync(options.chart, options.chart.endsWith('.html') ? toHtml(svg, table) : svg)
     console.error(`chart written to ${options.chart}`)
   }

@@ -1,147 +1,224 @@
 // Runs a workload on each pool size and executor, and measures each point.
+//
+// All of one executor's pools start and warm up first; then the rounds are
+// interleaved across the pool sizes (each pass starts one size later), so a
+// machine that slows down midway slows every size alike, not the last ones.
+// Every point gets at least --rounds rounds; after that, the points whose
+// throughput interval is still wider than ±TARGET of the median get more
+// passes until the time budget is spent (stats.ts has the interval).
 
-import { cpus } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { readdirSync, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { taskRef } from '../executors/task.js'
 import { ProcessPoolExecutor } from '../executors/process-pool.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import type { Executor } from '../executors/executor.js'
 import type { Future } from '../concurrent/future.js'
 import type { BenchOptions, ExecutorKind } from './args.js'
-import { timed } from './timing.js'
+import { addCpu, busyWarnings, cpuDelta, cpuSample, NO_CPU, treeRss, type CpuSample } from './machine.js'
+import { estimate, median, relativeHalfWidth, type Estimate } from './stats.js'
 
 export interface Point {
   executor: ExecutorKind
+  /** The pool size; for an autoscaled pool, the size it had chosen when the rounds ended. */
   workers: number
-  /** Tasks per second: tasks per round ÷ the median round time. */
-  throughput: number
-  /** Throughput ÷ the same executor's throughput with 1 worker (or the smallest size swept). */
+  /** An autoscaled pool (--workers auto): not a size to recommend, a comparison. */
+  autoscale: boolean
+  /** Rounds measured (at least --rounds; more while the interval was wide and the budget lasted). */
+  rounds: number
+  /** Tasks per second: the median over rounds of tasks per round ÷ round time, with its 95 % interval. */
+  throughput: Estimate
+  /** Each round's tasks per second, in the order measured (round k of every size ran in the same pass). */
+  roundThroughputs: number[]
+  /** Median throughput ÷ the same executor's at the smallest size swept. */
   speedup: number
   /** Speedup ÷ workers (relative to the smallest size). */
   efficiency: number
-  /** Milliseconds from submit() to the result, over every measured task. */
-  latencyMs: { p50: number; p95: number; p99: number }
-  /** The main thread's event-loop delay p99 while the rounds ran, ms. */
+  /** Milliseconds from submit() to the result: each round's percentile, then their median and interval. */
+  latencyMs: { p50: Estimate; p95: Estimate; p99: Estimate }
+  /** The main thread's event-loop delay p99 while the rounds ran (median over rounds), ms. */
   loopDelayP99Ms: number
-  /** Share of the machine's CPU time busy during the rounds, 0..1. */
+  /** CPU time of this process and its pool's children ÷ (wall time × cores) over the rounds, 0..1. */
   cpuUtilisation: number
-  /** Peak resident memory of this process and its pool's children, MiB. */
+  /** Resident memory of the bench before any pool plus what this pool added while it started and warmed up, MiB. */
   peakRssMiB: number
+}
+
+export interface SweepResult {
+  points: Point[]
+  /** What the machine did during all the rounds (machine.ts). */
+  cpu: CpuSample
+  /** Why the figures may be noisy: the machine was busy (empty when it was quiet). */
+  warnings: string[]
 }
 
 /** A task failed: the message, for one line on stderr. */
 export class TaskFailed extends Error {}
 
-export type Progress = (done: number, total: number, label: string) => void
+/** Measuring the `label` point; `fraction` of the time budget is spent. */
+export type Progress = (fraction: number, label: string) => void
 
-export async function sweep(options: BenchOptions, progress: Progress): Promise<Point[]> {
+/** Narrow enough: the throughput interval's half-width is at most this share of the median. */
+export const TARGET = 0.02
+const MAX_ROUNDS = 60
+
+interface Slot {
+  kind: ExecutorKind
+  workers: number
+  autoscale: boolean
+  executor: ThreadPoolExecutor | ProcessPoolExecutor
+  rssMiB: number
+  throughputs: number[]
+  p50: number[]
+  p95: number[]
+  p99: number[]
+  delays: number[]
+  cpu: CpuSample
+  wallMs: number
+}
+
+export async function sweep(options: BenchOptions, progress: Progress): Promise<SweepResult> {
   const points: Point[] = []
-  const total = options.executors.length * options.workers.length
-  for (const executor of options.executors) {
-    let base: { throughput: number; workers: number } | undefined
-    for (const workers of options.workers) {
-      progress(points.length, total, `${executor} × ${workers}`)
-      const point = await measure(executor, workers, options)
-      base ??= { throughput: point.throughput, workers }
-      point.speedup = point.throughput / base.throughput
-      point.efficiency = point.speedup / (workers / base.workers)
-      points.push(point)
-    }
-  }
-  progress(total, total, 'done')
-  return points
-}
-
-export function makeExecutor(kind: ExecutorKind, workers: number): Executor {
-  return kind === 'thread'
-    ? new ThreadPoolExecutor({ maxWorkers: workers, submitStacks: false })
-    : new ProcessPoolExecutor({ maxWorkers: workers, submitStacks: false })
-}
-
-async function measure(kind: ExecutorKind, workers: number, options: BenchOptions): Promise<Point> {
-  const { workload } = options
-  const task = taskRef<(...args: unknown[]) => unknown>(workload.module, workload.exportName)
-  await using executor = makeExecutor(kind, workers)
-  const run = async (n: number, latencies?: number[]): Promise<void> => {
-    const futures: Array<Future<unknown>> = []
-    for (let i = 0; i < n; i++) {
-      const start = performance.now()
-      const future = executor.submit(task, ...workload.args)
-      if (latencies) future.addDoneCallback(() => latencies.push(performance.now() - start))
-      futures.push(future)
-    }
+  let cpu = NO_CPU
+  const start = performance.now()
+  const budgetMs = options.timeBudget * 1000
+  const baseRss = treeRss()
+  for (const [i, kind] of options.executors.entries()) {
+    const deadline = start + (budgetMs * (i + 1)) / options.executors.length
+    const slots: Slot[] = []
     try {
-      await Promise.all(futures)
-    } catch (error) {
-      throw new TaskFailed(`${workload.name} failed in a ${kind} worker: ${(error as Error).message ?? String(error)}`)
+      for (const workers of options.workers) {
+        progress((performance.now() - start) / budgetMs, `${kind} × ${workers}: starting`)
+        slots.push(await startSlot(kind, workers, options, baseRss))
+      }
+      if (options.autoscale) {
+        progress((performance.now() - start) / budgetMs, `${kind} × auto: settling`)
+        slots.push(await startSlot(kind, 'auto', options, baseRss))
+      }
+      for (let pass = 0; ; pass++) {
+        const due = slots.filter((s) => s.throughputs.length < options.rounds || (relativeHalfWidth(estimate(s.throughputs)) > TARGET && s.throughputs.length < MAX_ROUNDS))
+        if (due.length === 0 || (pass >= options.rounds && performance.now() > deadline)) break
+        for (let j = 0; j < due.length; j++) {
+          const slot = due[(j + pass) % due.length]!
+          progress((performance.now() - start) / budgetMs, `${kind} × ${slot.workers}: round ${slot.throughputs.length + 1}`)
+          await round(slot, options)
+        }
+      }
+    } finally {
+      await Promise.all(slots.map((s) => s.executor.shutdown()))
+    }
+    const base = slots[0]!
+    for (const slot of slots) {
+        points.push(toPoint(slot, median(base.throughputs), base.workers))
+      cpu = addCpu(cpu, slot.cpu)
     }
   }
-  await run(options.warmup >= 0 ? options.warmup : 2 * workers)
+  progress(1, 'done')
+  return { points, cpu, warnings: busyWarnings(cpu) }
+}
+
+/** A fixed size, or 'auto': autoscale up to the pool's default ceiling. */
+export function makeExecutor(kind: ExecutorKind, workers: number | 'auto'): ThreadPoolExecutor | ProcessPoolExecutor {
+  const size = workers === 'auto' ? { autoscale: true } : { maxWorkers: workers }
+  return kind === 'thread'
+    ? new ThreadPoolExecutor({ ...size, submitStacks: false })
+    : new ProcessPoolExecutor({ ...size, submitStacks: false })
+}
+
+/** How long an autoscaled pool runs the workload before its rounds: time to find its size. */
+const AUTOSCALE_SETTLE_MS = 6000
+
+async function startSlot(kind: ExecutorKind, workers: number | 'auto', options: BenchOptions, baseRss: number): Promise<Slot> {
+  const before = treeRss()
+  let peak = before
+  const timer = setInterval(() => void (peak = Math.max(peak, treeRss())), 50)
+  const executor = makeExecutor(kind, workers)
+  try {
+    if (workers === 'auto') await keepBusy(executor, kind, options, AUTOSCALE_SETTLE_MS)
+    else await run(executor, kind, options.warmup >= 0 ? options.warmup : 2 * workers, options)
+  } catch (error) {
+    await executor.shutdown()
+    throw error
+  } finally {
+    clearInterval(timer)
+  }
+  peak = Math.max(peak, treeRss())
+  return {
+    kind, workers: workers === 'auto' ? 0 : workers, autoscale: workers === 'auto', executor, rssMiB: (baseRss + peak - before) / 2 ** 20,
+    throughputs: [], p50: [], p95: [], p99: [], delays: [], cpu: NO_CPU, wallMs: 0,
+  }
+}
+
+async function round(slot: Slot, options: BenchOptions): Promise<void> {
   const latencies: number[] = []
   const delay = monitorEventLoopDelay({ resolution: 1 })
-  const memory = peakMemory()
-  const cpuBefore = cpuTimes()
   delay.enable()
-  const roundMs = await timed(options.rounds, () => run(options.tasks, latencies))
+  const cpuBefore = cpuSample()
+  const start = performance.now()
+  await run(slot.executor, slot.kind, options.tasks, options, latencies)
+  const ms = performance.now() - start
+  slot.cpu = addCpu(slot.cpu, cpuDelta(cpuBefore, cpuSample()))
   delay.disable()
-  const cpuAfter = cpuTimes()
+  slot.wallMs += ms
+  if (slot.autoscale) slot.workers = slot.executor.workerCount
+  slot.throughputs.push(options.tasks / (ms / 1000))
   latencies.sort((a, b) => a - b)
+  slot.p50.push(percentile(latencies, 0.5))
+  slot.p95.push(percentile(latencies, 0.95))
+  slot.p99.push(percentile(latencies, 0.99))
+  slot.delays.push(delay.percentile(99) / 1e6)
+}
+
+async function run(executor: Executor, kind: ExecutorKind, n: number, options: BenchOptions, latencies?: number[]): Promise<void> {
+  const { workload } = options
+  const task = taskRef<(...args: unknown[]) => unknown>(workload.module, workload.exportName)
+  const futures: Array<Future<unknown>> = []
+  for (let i = 0; i < n; i++) {
+    const start = performance.now()
+    const future = executor.submit(task, ...workload.args)
+    if (latencies) future.addDoneCallback(() => latencies.push(performance.now() - start))
+    futures.push(future)
+  }
+  try {
+    await Promise.all(futures)
+  } catch (error) {
+    throw new TaskFailed(`${workload.name} failed in a ${kind} worker: ${(error as Error).message ?? String(error)}`)
+  }
+}
+
+/** Keeps more tasks in the pool than it may have workers for `ms`: a steady load to size itself on, without the gaps between rounds. */
+async function keepBusy(executor: ThreadPoolExecutor | ProcessPoolExecutor, kind: ExecutorKind, options: BenchOptions, ms: number): Promise<void> {
+  const until = performance.now() + ms
+  const live = new Set<Promise<void>>()
+  while (performance.now() < until) {
+    while (live.size < 2 * executor.maxWorkers) {
+      const one = run(executor, kind, 1, options).finally(() => live.delete(one))
+      live.add(one)
+    }
+    await Promise.race(live)
+  }
+  await Promise.all(live)
+}
+
+function toPoint(slot: Slot, baseThroughput: number, baseWorkers: number): Point {
+  const throughput = estimate(slot.throughputs)
+  const speedup = throughput.median / baseThroughput
   return {
-    executor: kind,
-    workers,
-    throughput: options.tasks / (roundMs / 1000),
-    speedup: 1,
-    efficiency: 1,
-    latencyMs: { p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99) },
-    loopDelayP99Ms: delay.percentile(99) / 1e6,
-    cpuUtilisation: 1 - (cpuAfter.idle - cpuBefore.idle) / Math.max(1, cpuAfter.total - cpuBefore.total),
-    peakRssMiB: memory.stop() / 2 ** 20,
+    executor: slot.kind,
+    workers: slot.workers,
+    autoscale: slot.autoscale,
+    rounds: slot.throughputs.length,
+    throughput,
+    roundThroughputs: slot.throughputs.map((t) => +t.toFixed(2)),
+    speedup,
+    efficiency: speedup / (slot.workers / baseWorkers),
+    latencyMs: { p50: estimate(slot.p50), p95: estimate(slot.p95), p99: estimate(slot.p99) },
+    loopDelayP99Ms: median(slot.delays),
+    cpuUtilisation: Math.min(1, slot.cpu.own / Math.max(1, slot.wallMs * availableParallelism())),
+    peakRssMiB: slot.rssMiB,
   }
 }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0
-}
-
-function cpuTimes(): { idle: number; total: number } {
-  let idle = 0
-  let total = 0
-  for (const { times } of cpus()) {
-    idle += times.idle
-    total += times.idle + times.user + times.nice + times.sys + times.irq
-  }
-  return { idle, total }
-}
-
-/** Samples this process's RSS plus its children's (Linux /proc) every 100 ms, lightly, since it runs on the measured loop; stop() gives the peak in bytes. */
-function peakMemory(): { stop: () => number } {
-  let peak = 0
-  const sample = (): void => {
-    peak = Math.max(peak, process.memoryUsage.rss() + childrenRss())
-  }
-  sample()
-  const timer = setInterval(sample, 100)
-  return {
-    stop: () => {
-      clearInterval(timer)
-      sample()
-      return peak
-    },
-  }
-}
-
-function childrenRss(): number {
-  try {
-    let bytes = 0
-    for (const thread of readdirSync('/proc/self/task')) {
-      for (const pid of readFileSync(`/proc/self/task/${thread}/children`, 'utf8').split(' ').filter(Boolean)) {
-        const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-        if (match) bytes += Number(match[1]) * 1024
-      }
-    }
-    return bytes
-  } catch {
-    return 0 // not Linux, or a child just exited
-  }
 }

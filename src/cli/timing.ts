@@ -1,9 +1,8 @@
 // Medians of timed rounds: the one way the bench command (and npm run bench) times work.
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
-}
+import { median } from './stats.js'
+
+export { median }
 
 /** Runs `fn` `rounds` times and returns the median duration in ms. */
 export async function timed(rounds: number, fn: () => unknown): Promise<number> {

@@ -199,6 +199,16 @@ export function nested<O extends object>(schema: Schema<O>): Check<O> {
     })
 }
 
+/** true, false, or an options object that `check` checks (true is that object with its defaults). */
+export function flagOr<O>(check: Check<O>): Check<boolean | O> {
+  return (value, name) => (typeof value === 'boolean' ? value : check(value, name))
+}
+
+/** Two options that bound a range: `low` may not pass `high`. */
+export function checkRange(low: number, high: number, lowName: string, highName: string): void {
+  if (low > high) throw outOfRange(lowName, `at most ${highName} (${high})`, low)
+}
+
 /** A transfer list: objects to move to a worker (ArrayBuffer, MessagePort, ...), in an array. */
 export const transferables: Check<TransferListItem[]> = (value, name) =>
   array(value, name, 'transferables (ArrayBuffer, MessagePort, ...)').map((item, i) => {

@@ -31,10 +31,11 @@ import { addSource, blockUntil, removeSource } from '../concurrent/blocking.js'
 import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
-import { boolean, cloneables, integer, MAX_WORKERS, milliseconds, positiveInteger, type Schema } from '../concurrent/validate.js'
+import { boolean, checkRange, cloneables, flagOr, integer, MAX_WORKERS, milliseconds, nested, positiveInteger, type Schema } from '../concurrent/validate.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
 import { checkShutdownOptions, Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
+import { Autoscale, type AutoscaleOptions } from './autoscale.js'
 import { Job, MAX_JOBS_PER_WORKER, TaskSlots, type Pin } from './job.js'
 import { startFailure } from './start-failure.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
@@ -42,8 +43,13 @@ import type { PoolMember } from './pool-member.js'
 import { checkTask, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
 
 export interface PoolOptions {
-  /** Most workers at once, at most MAX_WORKERS (1024; default: os.availableParallelism()). Workers start as work needs them. */
+  /** Most workers at once, at most MAX_WORKERS (1024; default: os.availableParallelism(), 4× that with autoscale). Workers start as work needs them. */
   maxWorkers?: number
+  /**
+   * Size the pool at run time, between minWorkers (default 1) and maxWorkers,
+   * by hill climbing on completions per second (see autoscale.ts). Default false.
+   */
+  autoscale?: boolean | AutoscaleOptions
   /** Runs in each worker before its first task; if it throws, the pool breaks. */
   initializer?: Task<AnyFn>
   initargs?: readonly unknown[]
@@ -67,6 +73,7 @@ export interface PoolOptions {
 /** The checks of the options both pools take. */
 export const poolSchema: Schema<PoolOptions> = {
   maxWorkers: integer(1, MAX_WORKERS, 'MAX_WORKERS'),
+  autoscale: flagOr(nested<AutoscaleOptions>({ minWorkers: integer(1, MAX_WORKERS, 'MAX_WORKERS') })),
   initializer: checkTask,
   initargs: cloneables,
   idleTimeoutMs: milliseconds,
@@ -90,6 +97,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** How long an interrupted task may take to stop before its worker is killed. */
   protected readonly graceMs: number
   readonly #submitStacks: boolean
+  readonly #autoscale: Autoscale | undefined
   readonly #fnIds = new Map<string, number>()
   #queue: Job[] = []
   #head = 0
@@ -119,7 +127,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     protected readonly interruptAlone: boolean,
   ) {
     super()
-    this.maxWorkers = options.maxWorkers ?? Math.min(availableParallelism(), MAX_WORKERS)
+    this.maxWorkers = options.maxWorkers ?? Math.min((options.autoscale ? 4 : 1) * availableParallelism(), MAX_WORKERS)
     this.#maxTasksPerWorker = maxTasksPerWorker ?? Infinity
     this.#maxQueued = options.maxQueued ?? Infinity
     this.#idleTimeoutMs = options.idleTimeoutMs ?? Infinity
@@ -128,7 +136,22 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.initargs = [...(options.initargs ?? [])]
     this.#submitStacks = options.submitStacks ?? true
     this.slots = new TaskSlots(this.maxWorkers)
+    if (options.autoscale) {
+      const minWorkers = (options.autoscale === true ? undefined : options.autoscale.minWorkers) ?? 1
+      checkRange(minWorkers, this.maxWorkers, 'autoscale.minWorkers', 'maxWorkers')
+      this.#autoscale = new Autoscale({ live: () => this.#live, workers: () => this.members.length, retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
+    }
     addSource(this.#source)
+  }
+
+  /** Workers running now (with autoscale, what it chose; otherwise up to maxWorkers, started as work needs them). */
+  get workerCount(): number {
+    return this.members.length
+  }
+
+  /** The autoscaler lowered its target: the workers past it take no new work (#pickMember), and stop once idle (#idle). */
+  #retireExcess(): void {
+    for (const member of this.members.slice(this.#autoscale!.target)) if (member.jobs.size === 0) this.#idle(member)
   }
 
   /** Starts worker number `index`; its messages must reach receive(), its exit exited(). */
@@ -306,15 +329,18 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** The least loaded worker with room; a new one while there is no idle worker and room for more. */
   #pickMember(job: Job): M | undefined {
     const alone = this.interruptAlone && job.interruptible
+    const limit = this.#autoscale?.target ?? this.maxWorkers
     let best: M | undefined
-    for (const member of this.members) {
+    for (let i = 0; i < this.members.length; i++) {
+      const member = this.members[i]!
+      if (i >= limit) break // past an autoscaled pool's target: left to go idle and stop
       // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
       const spent = member.assigned >= this.#maxTasksPerWorker && member.pinned.size === 0
       if (member.retiring || member.jobs.size >= member.window || spent) continue
       if (this.interruptAlone && (alone ? member.jobs.size > 0 : [...member.jobs.values()].some((j) => j.interruptible))) continue
       if (!best || member.jobs.size < best.jobs.size) best = member
     }
-    if ((!best || best.jobs.size > 0) && this.members.length < this.maxWorkers) return this.#spawn()
+    if ((!best || best.jobs.size > 0) && this.members.length < limit) return this.#spawn()
     return best
   }
 
@@ -398,6 +424,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         }
       }
       this.#fruitlessDeaths = 0
+      if (this.#autoscale) this.#autoscale.completed += results.length / 3
       member.recordBatch(results.length / 3, message.busyMs)
       if (member.jobs.size === 0) this.#idle(member)
       this.#dispatch()
@@ -426,6 +453,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   #idle(member: M): void {
     if (member.pinned.size > 0) return
     if (member.assigned >= this.#maxTasksPerWorker) return this.#retireMember(member)
+    if (this.#autoscale && this.members.indexOf(member) >= this.#autoscale.target) return this.#retireMember(member)
     if (this.#idleTimeoutMs !== Infinity) {
       member.idleTimer = longTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs)?.unref()
     }
@@ -552,6 +580,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   #close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#autoscale?.stop()
       removeSource(this.#source)
       const members = this.members
       this.members = []
