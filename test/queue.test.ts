@@ -4,7 +4,8 @@
 
 import { Queue, Worker as BullWorker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CancelledError, fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
-import { QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
+import { JobLost, QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
 import type { ThrownSpec } from './fixtures/hostile.js'
 import { haveRedis, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
@@ -38,6 +39,15 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
     await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
   })
+
+  /** Polls an async condition until it holds. */
+  async function eventually(condition: () => Promise<boolean>, ms: number): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`)
+      await later(20)
+    }
+  }
 
   const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
@@ -332,6 +342,79 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
   })
 
   describe('missed events', () => {
+    it('a flood with removeOnComplete: true settles every future from its job, none as cancelled', async () => {
+      const { queue } = await serveQueue(2, '--concurrency', '4')
+      const ex = executor(queue, { removeOnComplete: true, reconcileMs: 50 })
+      const outcomes = await Promise.allSettled(Array.from({ length: 2000 }, (_, i) => ex.submit(tasks.add, i, 1)))
+      const wrong = outcomes.filter((outcome, i) => outcome.status !== 'fulfilled' || outcome.value !== i + 1)
+      expect(wrong.slice(0, 3)).toEqual([])
+    }, 60_000)
+
+    /** Runs a client process that submits `count` jobs and is paused (SIGSTOP) until they all finished and the events stream was emptied. */
+    async function pausedClient(queue: string, count: number, options: Partial<QueueExecutorOptions>): Promise<{ ok: number; wrong: number; lost: number; cancelled: number; other: string[]; ms: number }> {
+      const client = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/queue-client.ts', import.meta.url))], {
+        env: { ...process.env, REDIS_URL: redis.url, QUEUE: queue, COUNT: String(count), OPTIONS: JSON.stringify(options) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      let out = ''
+      client.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+      const exited = once(client, 'exit')
+      try {
+        await until(() => out.includes('submitted'), 30_000)
+        client.kill('SIGSTOP')
+        const paused = Date.now()
+        const raw = inspect(queue)
+        await eventually(async () => {
+          const counts = await raw.getJobCounts('waiting', 'active', 'delayed')
+          return counts.waiting + counts.active + counts.delayed === 0
+        }, 60_000)
+        const admin = new Redis(redis.url)
+        await admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0) // what maxLenEvents does to a client that reads too late
+        await admin.quit()
+        await later(paused + (options.reconcileMs ?? 0) - Date.now()) // so that every job is overdue when the client comes back
+        client.kill('SIGCONT')
+        client.stdin!.write('go\n')
+        await until(() => out.trim().split('\n').length > 1, 60_000)
+        return JSON.parse(out.trim().split('\n')[1]!)
+      } finally {
+        client.kill('SIGCONT')
+        await Promise.race([exited, later(10_000).then(() => client.kill('SIGKILL'))])
+      }
+    }
+
+    it('a client paused while its events are trimmed away settles every future from its job record, in one catch-up', async () => {
+      const { queue } = await serveQueue(2, '--concurrency', '4')
+      const summary = await pausedClient(queue, 2000, { reconcileMs: 4000 })
+      expect(summary).toMatchObject({ ok: 2000, wrong: 0, lost: 0, cancelled: 0, other: [] })
+      expect(summary.ms).toBeLessThan(4000) // 256 jobs per reconcileMs/4 took 8 s
+    }, 120_000)
+
+    it('with removeOnComplete/removeOnFail true, a job whose record and event are both gone is JobLost, never cancelled', async () => {
+      const { queue } = await serveQueue(2, '--concurrency', '4')
+      const summary = await pausedClient(queue, 500, { reconcileMs: 1000, removeOnComplete: true, removeOnFail: true })
+      expect(summary).toMatchObject({ wrong: 0, cancelled: 0, other: [] })
+      expect(summary.ok + summary.lost).toBe(500)
+      expect(summary.lost).toBeGreaterThan(0)
+    }, 120_000)
+
+    it('a Redis restart without its data: the futures of the lost jobs fail with JobLost', async () => {
+      const own = startRedis()
+      try {
+        const ex = new QueueExecutor({ connection: own.url, queue: 'restarted', reconcileMs: 200 })
+        executors.push(ex)
+        const futures = Array.from({ length: 5 }, () => ex.submit(tasks.add, 1, 1)) // no worker: they wait
+        const raw = new Queue('restarted', { connection: { host: '127.0.0.1', port: own.port } })
+        await eventually(async () => (await raw.getWaitingCount()) === 5, 10_000)
+        await raw.close()
+        own.stop()
+        own.start()
+        for (const f of futures) expect(f.exception(15_000)).toBeInstanceOf(JobLost)
+        expect(futures.some((f) => f.cancelled())).toBe(false)
+      } finally {
+        own.stop()
+      }
+    }, 30_000)
+
     it('a job that vanished without an event is noticed by reading its state (reconcileMs)', async () => {
       const queue = `q${queueCount++}` // no worker: the job waits
       const ex = executor(queue, { reconcileMs: 200 })
@@ -342,7 +425,9 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       const client = new Redis(redis.url)
       await client.multi().lrem(`bull:${queue}:wait`, 0, job.id!).del(`bull:${queue}:${job.id}`).exec() // behind BullMQ's back: no event
       await client.quit()
-      expect(() => f.result(10_000)).toThrow(CancelledError)
+      const lost = f.exception(10_000) as JobLost
+      expect([lost, lost.jobId, lost.started, f.cancelled()]).toEqual([expect.any(JobLost), job.id, false, false])
+      expect(lost.message).toMatch(/is lost: Redis no longer holds it/)
     })
   })
 

@@ -93,7 +93,10 @@ export type JobEvent =
   | { id: string; event: 'active' }
   | { id: string; event: 'completed'; result: JobResult | null }
   | { id: string; event: 'failed'; error: RemoteError }
-  | { id: string; event: 'removed' }
+  /** Removed from the queue by this executor's shutdown({ cancelFutures }). */
+  | { id: string; event: 'cancelled' }
+  /** Gone from Redis with no outcome left to read: why, as far as the relay knows. */
+  | { id: string; event: 'lost'; reason: string }
   /** The job never reached Redis. */
   | { id: string; event: 'unqueued'; reason: string }
 

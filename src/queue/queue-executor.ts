@@ -13,9 +13,9 @@
 //     │  task by name among the ones it registered, runs it on its local
 //     │  thread or process pool, and returns the result (or throws)
 //     ▼
-//   Redis event stream: active / completed / failed / removed
+//   Redis event stream: active / completed / failed
 //     ▼
-//   relay thread: QueueEvents (and, for missed events, the job's state)
+//   relay thread: reads the stream (and, for missed events, the job's record)
 //     │  posts them on a port and rings the doorbell
 //     ▼
 //   here: settle the Future (from the event loop, or inside a blocked result())
@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { addSource, blockUntil, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
-import { BrokenExecutor, CancelledError, ExecutorShutdownError, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
+import { BrokenExecutor, CancelledError, ExecutorShutdownError, JobLost, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { checkOptions, integer, MAX_TIMER_MS, milliseconds, nested, positiveInteger, show, string, type Check, type Schema } from '../concurrent/validate.js'
 import { checkShutdownOptions, Executor, notForgotten, submitSchema, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
@@ -303,11 +303,11 @@ export class QueueExecutor extends Executor {
   #receive({ events }: FromRelay): void {
     for (const event of events) {
       const entry = this.#entries.get(event.id)
-      if (entry && !entry.future.done()) this.#apply(entry, event)
+      if (entry && !entry.future.done()) this.#apply(event.id, entry, event)
     }
   }
 
-  #apply({ future, interruptReason, submitSite, chunkLength }: Entry, event: JobEvent): void {
+  #apply(id: string, { future, interruptReason, submitSite, chunkLength }: Entry, event: JobEvent): void {
     switch (event.event) {
       case 'active':
         if (future.state === 'PENDING') future.setRunningOrNotifyCancel()
@@ -318,10 +318,12 @@ export class QueueExecutor extends Executor {
       }
       case 'failed':
         return future.setException(interruptReason ?? remoteError(event.error, submitSite))
-      case 'removed':
+      case 'cancelled':
         future.bindClaim(undefined)
-        if (!future.cancel()) future.setException(new CancelledError('the job was removed from the queue after it started'))
+        future.cancel()
         return
+      case 'lost':
+        return future.setException(new JobLost(`the job ${id} of queue ${this.queue} is lost: ${event.reason}`, { jobId: id, started: future.running() }))
       case 'unqueued':
         return future.setException(new QueueUnavailable(`the task was not queued on ${this.queue}: ${event.reason}`))
     }
