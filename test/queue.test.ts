@@ -183,6 +183,77 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     })
   })
 
+  describe('trusting nothing from Redis', () => {
+    it('job data another client added that does not fit fails at once, without retries, naming the field', async () => {
+      const { queue } = await serveQueue(1)
+      const raw = inspect(queue)
+      const bad: [unknown, RegExp][] = [
+        [{ args: 'abc' }, /^data\.args must be an array of arguments, got 'abc'/],
+        [{ args: [1], chunk: true }, /^data\.args\[0\] must be an array \(the arguments of one call of the chunk\), got 1/],
+        [{ args: 5, chunk: true }, /^data\.args must be an array of argument arrays/],
+        [{ args: [1], chunk: 'yes' }, /^data\.chunk must be true or absent/],
+        [{ args: [1], timeoutMs: 'soon' }, /^data\.timeoutMs must be a number of milliseconds/],
+        [{ args: [1], timeoutMs: 1e300 }, /^data\.timeoutMs must be a number of milliseconds/],
+        [{ args: [1], interrupt: {} }, /^data\.interrupt must be a string/],
+        ['text', /^the job's data must be an object/],
+      ]
+      const jobs = await raw.addBulk(bad.map(([data]) => ({ name: 'identity', data, opts: { attempts: 3 } })))
+      const good = await raw.add('identity', { args: ['fine'] })
+      await eventually(async () => (await raw.getJobCounts('completed')).completed === 1 && (await raw.getJobCounts('failed')).failed === bad.length, 20_000)
+      for (const [i, job] of jobs.entries()) {
+        const failed = (await raw.getJob(job.id!))!
+        expect([failed.attemptsMade, failed.failedReason]).toEqual([1, expect.stringMatching(bad[i]![1])])
+      }
+      expect((await raw.getJob(good.id!))!.returnvalue).toEqual({ v: 'fine' })
+    })
+
+    it('malformed events in the stream fail only the job they name; the reader goes on', async () => {
+      const queue = `q${queueCount++}` // no worker yet: the jobs wait
+      const ex = executor(queue)
+      const [a, b] = [ex.submit(tasks.add, 1, 1), ex.submit(tasks.add, 2, 2)]
+      const raw = inspect(queue)
+      await eventually(async () => (await raw.getWaitingCount()) === 2, 10_000)
+      const [first, second] = (await raw.getJobs(['waiting'])).sort((x, y) => (x.timestamp - y.timestamp) || x.id!.localeCompare(y.id!))
+      const [ida, idb] = first!.id!.endsWith('-0') ? [first!.id!, second!.id!] : [second!.id!, first!.id!]
+      const admin = new Redis(redis.url)
+      const events = `bull:${queue}:events`
+      await admin.xadd(events, '*', 'event', 'completed', 'jobId', ida, 'returnvalue', 'not JSON')
+      await admin.xadd(events, '*', 'event', 'completed', 'jobId', idb, 'returnvalue', '[1]')
+      await admin.xadd(events, '*', 'event', 'completed', 'returnvalue', '{}')
+      await admin.xadd(events, '*', 'jobId', ida, 'event', 'removed', 'jobId', 'twice')
+      await admin.quit()
+      expect((a.exception(10_000) as Error).message).toMatch(/completed with a return value this library does not write: not JSON/)
+      expect((b.exception(10_000) as Error).message).toMatch(/completed with a return value this library does not write: \[1\]/)
+      const worker = startWorker(redis, queue)
+      workers.push(worker)
+      await worker.ready
+      expect(ex.submit(tasks.add, 3, 3).result(3000)).toBe(6) // the reader read on: well before reconcileMs would have found it
+    })
+
+    it('interrupt messages another client publishes crash no worker, and the oldest are forgotten past 10,000', async () => {
+      const { queue, served } = await serveQueue(1)
+      const admin = new Redis(redis.url)
+      const channel = `bull:${queue}:cf:interrupt`
+      for (const junk of ['not JSON', '5', 'null', '{"jobId":5}', '{"jobId":"__proto__","reason":{"toString":1}}', '{"jobId":"constructor"}', '[]']) await admin.publish(channel, junk)
+      const say = (jobId: string): string => JSON.stringify({ jobId, reason: 'from elsewhere' })
+      await admin.publish(channel, say('early'))
+      await admin.publish(channel, say('recent'))
+      const pipeline = admin.pipeline()
+      for (let i = 0; i < 12_000; i++) pipeline.publish(channel, say(`fake-${i}`))
+      await pipeline.exec()
+      await admin.publish(channel, say('recent'))
+      await admin.quit()
+      await later(1500) // heard by the worker
+      const raw = inspect(queue)
+      await raw.add('identity', { args: ['ran'] }, { jobId: 'early' })
+      await raw.add('identity', { args: ['ran'] }, { jobId: 'recent' })
+      await eventually(async () => (await raw.getJobCounts('completed', 'failed')).completed + (await raw.getJobCounts('failed')).failed === 2, 10_000)
+      expect((await raw.getJob('early'))!.returnvalue).toEqual({ v: 'ran' }) // forgotten: 12,000 came after it
+      expect((await raw.getJob('recent'))!.failedReason).toBe('interrupted before it started: from elsewhere')
+      expect(served[0]!.errors()).toBe('')
+    }, 30_000)
+  })
+
   describe('timeouts, cancel and interrupt', () => {
     it('a timeout stops the running task on its worker, fails with TimeoutError and is not retried', async () => {
       const { queue } = await serveQueue(1)

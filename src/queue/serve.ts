@@ -16,6 +16,8 @@ import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { encodeThrown, type EncodedValue } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
+import { checkJobData } from './job-data.js'
+import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
 import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
@@ -66,9 +68,6 @@ const serveSchema: Schema<ServeOptions> = {
   rateLimit: nested<{ max: number; durationMs: number }>({ max: positiveInteger, durationMs: timerMs }),
 }
 
-/** How long an interrupt request is kept for a job this worker has not started yet. */
-const REMEMBER_MS = 60_000
-
 export async function serve(given: ServeOptions): Promise<QueueWorker> {
   const options = checkOptions(given, serveSchema, 'serve()')
   const { connection, queue, prefix, executor = 'thread' } = options
@@ -85,27 +84,21 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
   const base = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 
   // Interrupt requests for jobs this worker runs, or may soon start.
-  const interrupted = new Map<string, string>()
+  const interrupted = new RecentInterrupts()
   const subscriber = redis.duplicate()
   subscriber.on('message', (_channel: string, message: string) => {
-    let jobId: string, reason: string
-    try {
-      ;({ jobId, reason } = JSON.parse(message) as { jobId: string; reason: string })
-    } catch {
-      return // not ours: anyone with access to Redis can publish on the channel
-    }
-    if (worker.cancelJob(jobId, reason)) return
-    interrupted.set(jobId, reason)
-    setTimeout(() => interrupted.delete(jobId), REMEMBER_MS).unref()
+    const heard = interrupted.hear(message)
+    if (heard && !worker.cancelJob(heard.jobId, heard.reason)) interrupted.remember(heard.jobId, heard.reason)
   })
 
   const run = async (job: Job<JobData, JobResult>, _token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> => {
     try {
       const task = registry.get(job.name)
       if (!task) throw new Unrunnable(`unknown task '${job.name}': this worker serves ${[...registry.keys()].join(', ')}`)
-      const refused = job.data.interrupt ?? interrupted.get(job.id!)
+      const data = jobData(job.data)
+      const refused = data.interrupt ?? interrupted.get(job.id!)
       if (refused !== undefined) throw new Unrunnable(`interrupted before it started: ${refused}`)
-      const { args, chunk, timeoutMs } = job.data
+      const { args, chunk, timeoutMs } = data
       const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
       if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
       const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
@@ -171,6 +164,14 @@ async function register(url: string): Promise<Map<string, TaskRef<AnyFn>>> {
 
 /** A job no attempt can run: retries are pointless. */
 class Unrunnable extends Error {}
+
+function jobData(data: unknown): JobData {
+  try {
+    return checkJobData(data)
+  } catch (error) {
+    throw new Unrunnable((error as Error).message)
+  }
+}
 
 /**
  * The error BullMQ records, its stack's first line made to read `Name: message`,
