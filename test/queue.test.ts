@@ -396,6 +396,23 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(ex.submit(tasks.add, 1, 2).result(10_000)).toBe(3)
     })
 
+    it('an idle worker exits promptly on the first SIGTERM after Redis has been down a while', async () => {
+      const own = startRedis()
+      try {
+        const worker = startWorker(own, 'alone')
+        workers.push(worker)
+        await worker.ready
+        own.stop()
+        await later(13_000) // ioredis' retries have backed off by now
+        const stopped = performance.now()
+        await Promise.race([worker.stop('SIGTERM'), later(10_000)])
+        expect([worker.child.exitCode, worker.child.signalCode]).toEqual([0, null])
+        expect(performance.now() - stopped).toBeLessThan(8000)
+      } finally {
+        own.stop()
+      }
+    }, 40_000)
+
     it('when it never answers, submit says so instead of hanging, and shutdown still ends', async () => {
       const ex = new QueueExecutor({ connection: 'redis://127.0.0.1:1', queue: 'nowhere' })
       const early = ex.submit(tasks.add, 1, 1) // before the first connection has failed

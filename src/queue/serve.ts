@@ -48,6 +48,9 @@ export interface QueueWorker {
   close(): Promise<void>
 }
 
+/** How long a closing worker waits, once its jobs are done, for Redis to record their outcomes. */
+const RECORD_MS = 2000
+
 // BullMQ arms timers with these (lock renewal at half the lock duration), which cannot wait longer.
 const timerMs = integer(1, MAX_TIMER_MS, 'the longest timer')
 
@@ -112,7 +115,20 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     }
   }
 
-  const worker = new Worker<JobData, JobResult>(queue, run, {
+  // The jobs running, so that close() knows when they are done whatever Redis does.
+  let running = 0
+  let onIdle: (() => void) | undefined
+  const counted = (processor: typeof run): typeof run => async (...args) => {
+    running++
+    try {
+      return await processor(...args)
+    } finally {
+      if (--running === 0) onIdle?.()
+    }
+  }
+  const idle = (): Promise<void> => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve)))
+
+  const worker = new Worker<JobData, JobResult>(queue, counted(run), {
     ...base,
     concurrency,
     ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
@@ -138,7 +154,11 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     tasks: [...registry.keys()],
     close: () =>
       (closing ??= (async () => {
-        await worker.close()
+        // BullMQ's close() waits for the running jobs, then for Redis, which may never answer (bullmq#4656):
+        // once the jobs are done, a little while to record their outcomes, no more (an unrecorded one runs again elsewhere).
+        const closed = worker.close()
+        closed.catch(() => {})
+        await Promise.race([closed, idle().then(() => new Promise((resolve) => setTimeout(resolve, RECORD_MS)))])
         await local.shutdown()
         subscriber.disconnect()
         redis.disconnect() // BullMQ leaves the connection it was given open
