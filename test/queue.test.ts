@@ -519,6 +519,37 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     })
   })
 
+  describe('orphans', () => {
+    it('with leaseMs, the jobs of a client SIGKILLed longer ago than its lease fail instead of running; a live client\'s run', async () => {
+      const queue = `q${queueCount++}`
+      const client = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/queue-client.ts', import.meta.url))], {
+        env: { ...process.env, REDIS_URL: redis.url, QUEUE: queue, COUNT: '5', NO_WORKER: '1', OPTIONS: JSON.stringify({ leaseMs: 600 }) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      let out = ''
+      client.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+      const exited = once(client, 'exit')
+      await until(() => out.includes('submitted'), 30_000)
+      const raw = inspect(queue)
+      expect(await raw.getWaitingCount()).toBe(5)
+      client.kill('SIGKILL')
+      await exited
+      await later(1000) // past the lease
+      const live = executor(queue, { leaseMs: 600 })
+      const path = scratch()
+      const mine = live.submit(tasks.append, path, 'ran')
+      const worker = startWorker(redis, queue)
+      workers.push(worker)
+      await worker.ready
+      expect(mine.result(10_000)).toBeUndefined()
+      await eventually(async () => (await raw.getFailedCount()) === 5, 10_000)
+      for (const job of await raw.getJobs(['failed'])) {
+        expect([job.attemptsMade, job.failedReason]).toEqual([1, expect.stringMatching(/^not started: its client is gone \(its lease expired/)])
+      }
+      expect(lines(path)).toEqual(['ran'])
+    }, 40_000)
+  })
+
   describe('queue-wide limits', () => {
     it('globalConcurrency 1 runs one job at a time over two workers', async () => {
       const { queue } = await serveQueue(2)

@@ -13,11 +13,11 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import {
-  ANSWER, DOWN, interruptChannel, STATUS, TICKET, UP,
+  ANSWER, DOWN, interruptChannel, leaseKey, STATUS, TICKET, UP,
   type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
-const { port, doorbell, shared: sharedBuffer, connection, queue: name, prefix, globalConcurrency, reconcileMs } = workerData as RelayData
+const { port, doorbell, shared: sharedBuffer, connection, queue: name, prefix, globalConcurrency, reconcileMs, lease } = workerData as RelayData
 const bell = new Int32Array(doorbell)
 const shared = new Int32Array(sharedBuffer)
 
@@ -57,6 +57,7 @@ let closing = false
 const listening = (async () => {
   await queue.waitUntilReady()
   lastId = (await redis.xrevrange(eventsKey, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0'
+  await renewLease()
   void readEvents()
 })()
 listening.catch(() => {}) // Redis never answered: adds say so, close() still ends
@@ -349,6 +350,13 @@ async function readRecords(ids: string[]): Promise<void> {
 }
 const reconciler = setInterval(() => void reconcile(), Math.max(50, reconcileMs / 4))
 
+/** The client's heartbeat: its jobs run only while the key lives. */
+const leased = lease && leaseKey(prefix, name, lease.client)
+async function renewLease(): Promise<void> {
+  if (leased) await redis.set(leased, '1', 'PX', lease.ms)
+}
+const heartbeat = leased ? setInterval(() => void renewLease().catch(() => {}), lease.ms / 3) : undefined
+
 function describeConnection(): string {
   const { host, port } = redis.options
   return `${host ?? '127.0.0.1'}:${port ?? 6379}`
@@ -357,6 +365,8 @@ function describeConnection(): string {
 async function close(): Promise<void> {
   closing = true
   clearInterval(reconciler)
+  clearInterval(heartbeat)
+  if (leased) await redis.del(leased).catch(() => {})
   const closed = Promise.allSettled([queue.close()])
   // BullMQ's close() can wait forever for an unreachable Redis (bullmq#4656).
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())])

@@ -10,7 +10,7 @@ export function checkJobData(data: unknown): JobData {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new TypeError(`the job's data must be an object { args, chunk?, timeoutMs? }, got ${show(data)}`)
   }
-  const { args, chunk, timeoutMs, interrupt } = data as Record<string, unknown>
+  const { args, chunk, timeoutMs, interrupt, lease } = data as Record<string, unknown>
   if (chunk !== undefined && chunk !== true) throw new TypeError(`data.chunk must be true or absent, got ${show(chunk)}`)
   if (!Array.isArray(args)) throw new TypeError(`data.args must be an array${chunk ? ' of argument arrays' : ' of arguments'}, got ${show(args)}`)
   if (chunk) {
@@ -21,5 +21,6 @@ export function checkJobData(data: unknown): JobData {
     throw new TypeError(`data.timeoutMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${show(timeoutMs)}`)
   }
   if (interrupt !== undefined && typeof interrupt !== 'string') throw new TypeError(`data.interrupt must be a string, got ${show(interrupt)}`)
+  if (lease !== undefined && !(typeof lease === 'string' && /^[\w-]{1,100}$/.test(lease))) throw new TypeError(`data.lease must be a client id, got ${show(lease)}`)
   return data as JobData
 }

@@ -58,6 +58,12 @@ export interface QueueExecutorOptions {
   globalConcurrency?: number
   /** Read the state of a job whose event has not come for this long (default 5000 ms). */
   reconcileMs?: number
+  /**
+   * Jobs of this client run only while it is alive: it renews a lease key in Redis, and a worker about to
+   * start one of its jobs fails it instead once the client has been gone this long (default: no lease, a
+   * gone client's jobs still run).
+   */
+  leaseMs?: number
 }
 
 export interface QueueSubmitOptions extends Omit<SubmitOptions, 'transfer'> {
@@ -109,6 +115,8 @@ const queueSchema: Schema<QueueExecutorOptions> = {
   globalConcurrency: positiveInteger,
   // The relay polls at a quarter of it with setInterval, which cannot wait longer.
   reconcileMs: integer(1, MAX_TIMER_MS, 'the longest timer'),
+  // Renewed at a third of it: shorter would be renewed faster than a busy Redis may answer.
+  leaseMs: integer(300, MAX_TIMER_MS, 'the longest timer'),
 }
 
 const queueSubmitSchema: Schema<QueueSubmitOptions> = {
@@ -135,7 +143,9 @@ interface Entry {
 
 export class QueueExecutor extends Executor {
   readonly queue: string
-  readonly #idPrefix = `${randomUUID()}-`
+  readonly #client = randomUUID()
+  readonly #idPrefix = `${this.#client}-`
+  readonly #lease: string | undefined
   #nextId = 0
   readonly #jobOptions: JobOptions
   readonly #timeoutMs: number | undefined
@@ -175,7 +185,9 @@ export class QueueExecutor extends Executor {
       prefix,
       globalConcurrency: checked.globalConcurrency,
       reconcileMs: checked.reconcileMs ?? 5000,
+      lease: checked.leaseMs === undefined ? undefined : { client: this.#client, ms: checked.leaseMs },
     }
+    this.#lease = checked.leaseMs === undefined ? undefined : this.#client
     this.#thread = new Worker(fileURLToPath(relayEntry), { workerData: data, transferList: [port2], name: `QueueExecutor ${queue}` })
     this.#port = port1
     this.#port.on('message', (message: FromRelay) => this.#receive(message))
@@ -243,7 +255,7 @@ export class QueueExecutor extends Executor {
     future.bindClaim({ running: () => false, tryCancel: () => this.#cancel(id) })
     future.watch(() => this.#retire(id))
     if (this.#batch.length === 0) queueMicrotask(() => this.#flush())
-    this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
+    this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(this.#lease ? { lease: this.#lease } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
     if (signal?.aborted) future.cancel()
     else if (signal) {
       const onAbort = (): void => this.#interrupt(id, entry, signal.reason)

@@ -19,7 +19,7 @@ import { checkJson } from './json.js'
 import { checkJobData } from './job-data.js'
 import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
-import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
+import { interruptChannel, leaseKey, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
 export interface ServeOptions {
   connection: Connection
@@ -101,6 +101,9 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
       const data = jobData(job.data)
       const refused = data.interrupt ?? interrupted.get(job.id!)
       if (refused !== undefined) throw new Unrunnable(`interrupted before it started: ${refused}`)
+      if (data.lease !== undefined && (await redis.exists(leaseKey(prefix, queue, data.lease))) === 0) {
+        throw new Unrunnable('not started: its client is gone (its lease expired: no heartbeat for longer than its leaseMs)')
+      }
       const { args, chunk, timeoutMs } = data
       const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
       if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
