@@ -121,10 +121,11 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
   // The jobs running, so that close() knows when they are done whatever Redis does.
   let running = 0
   let onIdle: (() => void) | undefined
-  const counted = (processor: typeof run): typeof run => async (...args) => {
+  // Three parameters, as run's: BullMQ passes a job's abort signal only to a processor that declares it.
+  const counted = (processor: typeof run): typeof run => async (job, token, signal) => {
     running++
     try {
-      return await processor(...args)
+      return await processor(job, token, signal)
     } finally {
       if (--running === 0) onIdle?.()
     }
