@@ -69,7 +69,8 @@ export async function benchQueue(): Promise<void> {
 async function plainBullmq(redis: RedisServer, name: string): Promise<{ add: Target; bulk: Target; close(): Promise<void> }> {
   const connection = { host: '127.0.0.1', port: redis.port }
   const queue = new Queue(name, { connection })
-  const events = new QueueEvents(name, { connection })
+  // From the stream's start (the queue is new): from '$', the default, the first jobs' events can be missed (bullmq#2874).
+  const events = new QueueEvents(name, { connection, lastEventId: '0-0' })
   await events.waitUntilReady()
   const waiting = new Map<string, () => void>()
   events.on('completed', ({ jobId }) => {

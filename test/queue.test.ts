@@ -603,6 +603,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(() => new QueueExecutor({ connection, queue: 'a:b' })).toThrow(/without ':'/)
       expect(() => new QueueExecutor({ connection, queue: 'q', attempts: 0 })).toThrow(RangeError)
       expect(() => new QueueExecutor({ connection, queue: 'q', reconcileMs: Infinity })).toThrow(RangeError)
+      expect(() => new QueueExecutor({ connection, queue: 'q', leaseMs: 10 })).toThrow(RangeError)
       expect(() => new QueueExecutor({ connection, queue: 'q', backoff: 'slow' as never })).toThrow(/backoff must be/)
       const ex = executor('q')
       expect(() => ex.submit((x: number) => x, 1)).toThrow(/registered by name.*never sent through Redis/)

@@ -7,6 +7,7 @@
 
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
+import { setMaxListeners } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { TimeoutError } from '../concurrent/errors.js'
 import { checkOptions, integer, MAX_TIMER_MS, MAX_WORKERS, nested, oneOf, positiveInteger, show, string, type Schema } from '../concurrent/validate.js'
@@ -107,6 +108,8 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
       const { args, chunk, timeoutMs } = data
       const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
       if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
+      // Each call of the chunk listens to the job's signal until it settles: as many listeners as calls is no leak.
+      if (signal) setMaxListeners(args.length + 10, signal)
       const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
       // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
       return { v: { ...values.map((value) => checked(value, job.name)) } }
