@@ -2,14 +2,14 @@
 // benchmark: no persistence, and noeviction, as BullMQ needs.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 export interface RedisServer {
   readonly url: string
   readonly port: number
-  /** Stops the server; `save` writes its data first, so start() brings it back as it was (a restart). */
+  /** Stops the server; `save` writes its data first, so start() brings it back as it was (a restart), else it comes back empty. */
   stop(save?: boolean): void
   start(): void
 }
@@ -30,6 +30,7 @@ export function startRedis(): RedisServer {
     url: `redis://127.0.0.1:${port}`,
     port,
     start() {
+      mkdirSync(dir, { recursive: true }) // a stop without save removed it: the restart starts empty
       execFileSync('redis-server', [
         '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
         '--daemonize', 'yes', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--logfile', join(dir, 'redis.log'),

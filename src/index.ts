@@ -7,10 +7,12 @@ export {
   ExecutorShutdownError,
   FuturesError,
   InvalidStateError,
+  JobLost,
   QueueFullError,
   QueueUnavailable,
   TimeoutError,
   WorkerLost,
+  type LostJob,
   type WorkerExit,
 } from './concurrent/errors.js'
 export { Future, type FutureState } from './concurrent/future.js'

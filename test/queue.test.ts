@@ -4,7 +4,8 @@
 
 import { Queue, Worker as BullWorker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CancelledError, fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
-import { QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
+import { JobLost, QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
 import type { ThrownSpec } from './fixtures/hostile.js'
 import { haveRedis, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
@@ -38,6 +39,15 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
     await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
   })
+
+  /** Polls an async condition until it holds. */
+  async function eventually(condition: () => Promise<boolean>, ms: number): Promise<void> {
+    const deadline = Date.now() + ms
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`)
+      await later(20)
+    }
+  }
 
   const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
 
@@ -171,6 +181,77 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 1).result(10_000)).toBe(2)
       expect(() => executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 5).result(10_000)).toThrow('attempt 2 fails') // the last attempt's error
     })
+  })
+
+  describe('trusting nothing from Redis', () => {
+    it('job data another client added that does not fit fails at once, without retries, naming the field', async () => {
+      const { queue } = await serveQueue(1)
+      const raw = inspect(queue)
+      const bad: [unknown, RegExp][] = [
+        [{ args: 'abc' }, /^data\.args must be an array of arguments, got 'abc'/],
+        [{ args: [1], chunk: true }, /^data\.args\[0\] must be an array \(the arguments of one call of the chunk\), got 1/],
+        [{ args: 5, chunk: true }, /^data\.args must be an array of argument arrays/],
+        [{ args: [1], chunk: 'yes' }, /^data\.chunk must be true or absent/],
+        [{ args: [1], timeoutMs: 'soon' }, /^data\.timeoutMs must be a number of milliseconds/],
+        [{ args: [1], timeoutMs: 1e300 }, /^data\.timeoutMs must be a number of milliseconds/],
+        [{ args: [1], interrupt: {} }, /^data\.interrupt must be a string/],
+        ['text', /^the job's data must be an object/],
+      ]
+      const jobs = await raw.addBulk(bad.map(([data]) => ({ name: 'identity', data, opts: { attempts: 3 } })))
+      const good = await raw.add('identity', { args: ['fine'] })
+      await eventually(async () => (await raw.getJobCounts('completed')).completed === 1 && (await raw.getJobCounts('failed')).failed === bad.length, 20_000)
+      for (const [i, job] of jobs.entries()) {
+        const failed = (await raw.getJob(job.id!))!
+        expect([failed.attemptsMade, failed.failedReason]).toEqual([1, expect.stringMatching(bad[i]![1])])
+      }
+      expect((await raw.getJob(good.id!))!.returnvalue).toEqual({ v: 'fine' })
+    })
+
+    it('malformed events in the stream fail only the job they name; the reader goes on', async () => {
+      const queue = `q${queueCount++}` // no worker yet: the jobs wait
+      const ex = executor(queue)
+      const [a, b] = [ex.submit(tasks.add, 1, 1), ex.submit(tasks.add, 2, 2)]
+      const raw = inspect(queue)
+      await eventually(async () => (await raw.getWaitingCount()) === 2, 10_000)
+      const [first, second] = (await raw.getJobs(['waiting'])).sort((x, y) => (x.timestamp - y.timestamp) || x.id!.localeCompare(y.id!))
+      const [ida, idb] = first!.id!.endsWith('-0') ? [first!.id!, second!.id!] : [second!.id!, first!.id!]
+      const admin = new Redis(redis.url)
+      const events = `bull:${queue}:events`
+      await admin.xadd(events, '*', 'event', 'completed', 'jobId', ida, 'returnvalue', 'not JSON')
+      await admin.xadd(events, '*', 'event', 'completed', 'jobId', idb, 'returnvalue', '[1]')
+      await admin.xadd(events, '*', 'event', 'completed', 'returnvalue', '{}')
+      await admin.xadd(events, '*', 'jobId', ida, 'event', 'removed', 'jobId', 'twice')
+      await admin.quit()
+      expect((a.exception(10_000) as Error).message).toMatch(/completed with a return value this library does not write: not JSON/)
+      expect((b.exception(10_000) as Error).message).toMatch(/completed with a return value this library does not write: \[1\]/)
+      const worker = startWorker(redis, queue)
+      workers.push(worker)
+      await worker.ready
+      expect(ex.submit(tasks.add, 3, 3).result(3000)).toBe(6) // the reader read on: well before reconcileMs would have found it
+    })
+
+    it('interrupt messages another client publishes crash no worker, and the oldest are forgotten past 10,000', async () => {
+      const { queue, served } = await serveQueue(1)
+      const admin = new Redis(redis.url)
+      const channel = `bull:${queue}:cf:interrupt`
+      for (const junk of ['not JSON', '5', 'null', '{"jobId":5}', '{"jobId":"__proto__","reason":{"toString":1}}', '{"jobId":"constructor"}', '[]']) await admin.publish(channel, junk)
+      const say = (jobId: string): string => JSON.stringify({ jobId, reason: 'from elsewhere' })
+      await admin.publish(channel, say('early'))
+      await admin.publish(channel, say('recent'))
+      const pipeline = admin.pipeline()
+      for (let i = 0; i < 12_000; i++) pipeline.publish(channel, say(`fake-${i}`))
+      await pipeline.exec()
+      await admin.publish(channel, say('recent'))
+      await admin.quit()
+      await later(1500) // heard by the worker
+      const raw = inspect(queue)
+      await raw.add('identity', { args: ['ran'] }, { jobId: 'early' })
+      await raw.add('identity', { args: ['ran'] }, { jobId: 'recent' })
+      await eventually(async () => (await raw.getJobCounts('completed', 'failed')).completed + (await raw.getJobCounts('failed')).failed === 2, 10_000)
+      expect((await raw.getJob('early'))!.returnvalue).toEqual({ v: 'ran' }) // forgotten: 12,000 came after it
+      expect((await raw.getJob('recent'))!.failedReason).toBe('interrupted before it started: from elsewhere')
+      expect(served[0]!.errors()).toBe('')
+    }, 30_000)
   })
 
   describe('timeouts, cancel and interrupt', () => {
@@ -315,6 +396,23 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(ex.submit(tasks.add, 1, 2).result(10_000)).toBe(3)
     })
 
+    it('an idle worker exits promptly on the first SIGTERM after Redis has been down a while', async () => {
+      const own = startRedis()
+      try {
+        const worker = startWorker(own, 'alone')
+        workers.push(worker)
+        await worker.ready
+        own.stop()
+        await later(13_000) // ioredis' retries have backed off by now
+        const stopped = performance.now()
+        await Promise.race([worker.stop('SIGTERM'), later(10_000)])
+        expect([worker.child.exitCode, worker.child.signalCode]).toEqual([0, null])
+        expect(performance.now() - stopped).toBeLessThan(8000)
+      } finally {
+        own.stop()
+      }
+    }, 40_000)
+
     it('when it never answers, submit says so instead of hanging, and shutdown still ends', async () => {
       const ex = new QueueExecutor({ connection: 'redis://127.0.0.1:1', queue: 'nowhere' })
       const early = ex.submit(tasks.add, 1, 1) // before the first connection has failed
@@ -332,6 +430,79 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
   })
 
   describe('missed events', () => {
+    it('a flood with removeOnComplete: true settles every future from its job, none as cancelled', async () => {
+      const { queue } = await serveQueue(2, '--concurrency', '4')
+      const ex = executor(queue, { removeOnComplete: true, reconcileMs: 50 })
+      const outcomes = await Promise.allSettled(Array.from({ length: 2000 }, (_, i) => ex.submit(tasks.add, i, 1)))
+      const wrong = outcomes.filter((outcome, i) => outcome.status !== 'fulfilled' || outcome.value !== i + 1)
+      expect(wrong.slice(0, 3)).toEqual([])
+    }, 60_000)
+
+    /** Runs a client process that submits `count` jobs and is paused (SIGSTOP) until they all finished and the events stream was emptied. */
+    async function pausedClient(queue: string, count: number, options: Partial<QueueExecutorOptions>): Promise<{ ok: number; wrong: number; lost: number; cancelled: number; other: string[]; ms: number }> {
+      const client = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/queue-client.ts', import.meta.url))], {
+        env: { ...process.env, REDIS_URL: redis.url, QUEUE: queue, COUNT: String(count), OPTIONS: JSON.stringify(options) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      let out = ''
+      client.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+      const exited = once(client, 'exit')
+      try {
+        await until(() => out.includes('submitted'), 30_000)
+        client.kill('SIGSTOP')
+        const paused = Date.now()
+        const raw = inspect(queue)
+        await eventually(async () => {
+          const counts = await raw.getJobCounts('waiting', 'active', 'delayed')
+          return counts.waiting + counts.active + counts.delayed === 0
+        }, 60_000)
+        const admin = new Redis(redis.url)
+        await admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0) // what maxLenEvents does to a client that reads too late
+        await admin.quit()
+        await later(paused + (options.reconcileMs ?? 0) - Date.now()) // so that every job is overdue when the client comes back
+        client.kill('SIGCONT')
+        client.stdin!.write('go\n')
+        await until(() => out.trim().split('\n').length > 1, 60_000)
+        return JSON.parse(out.trim().split('\n')[1]!)
+      } finally {
+        client.kill('SIGCONT')
+        await Promise.race([exited, later(10_000).then(() => client.kill('SIGKILL'))])
+      }
+    }
+
+    it('a client paused while its events are trimmed away settles every future from its job record, in one catch-up', async () => {
+      const { queue } = await serveQueue(2, '--concurrency', '4')
+      const summary = await pausedClient(queue, 2000, { reconcileMs: 4000 })
+      expect(summary).toMatchObject({ ok: 2000, wrong: 0, lost: 0, cancelled: 0, other: [] })
+      expect(summary.ms).toBeLessThan(4000) // 256 jobs per reconcileMs/4 took 8 s
+    }, 120_000)
+
+    it('with removeOnComplete/removeOnFail true, a job whose record and event are both gone is JobLost, never cancelled', async () => {
+      const { queue } = await serveQueue(2, '--concurrency', '4')
+      const summary = await pausedClient(queue, 500, { reconcileMs: 1000, removeOnComplete: true, removeOnFail: true })
+      expect(summary).toMatchObject({ wrong: 0, cancelled: 0, other: [] })
+      expect(summary.ok + summary.lost).toBe(500)
+      expect(summary.lost).toBeGreaterThan(0)
+    }, 120_000)
+
+    it('a Redis restart without its data: the futures of the lost jobs fail with JobLost', async () => {
+      const own = startRedis()
+      try {
+        const ex = new QueueExecutor({ connection: own.url, queue: 'restarted', reconcileMs: 200 })
+        executors.push(ex)
+        const futures = Array.from({ length: 5 }, () => ex.submit(tasks.add, 1, 1)) // no worker: they wait
+        const raw = new Queue('restarted', { connection: { host: '127.0.0.1', port: own.port } })
+        await eventually(async () => (await raw.getWaitingCount()) === 5, 10_000)
+        await raw.close()
+        own.stop()
+        own.start()
+        for (const f of futures) expect(f.exception(15_000)).toBeInstanceOf(JobLost)
+        expect(futures.some((f) => f.cancelled())).toBe(false)
+      } finally {
+        own.stop()
+      }
+    }, 30_000)
+
     it('a job that vanished without an event is noticed by reading its state (reconcileMs)', async () => {
       const queue = `q${queueCount++}` // no worker: the job waits
       const ex = executor(queue, { reconcileMs: 200 })
@@ -342,8 +513,41 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       const client = new Redis(redis.url)
       await client.multi().lrem(`bull:${queue}:wait`, 0, job.id!).del(`bull:${queue}:${job.id}`).exec() // behind BullMQ's back: no event
       await client.quit()
-      expect(() => f.result(10_000)).toThrow(CancelledError)
+      const lost = f.exception(10_000) as JobLost
+      expect([lost, lost.jobId, lost.started, f.cancelled()]).toEqual([expect.any(JobLost), job.id, false, false])
+      expect(lost.message).toMatch(/is lost: Redis no longer holds it/)
     })
+  })
+
+  describe('orphans', () => {
+    it('with leaseMs, the jobs of a client SIGKILLed longer ago than its lease fail instead of running; a live client\'s run', async () => {
+      const queue = `q${queueCount++}`
+      const client = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/queue-client.ts', import.meta.url))], {
+        env: { ...process.env, REDIS_URL: redis.url, QUEUE: queue, COUNT: '5', NO_WORKER: '1', OPTIONS: JSON.stringify({ leaseMs: 600 }) },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      })
+      let out = ''
+      client.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+      const exited = once(client, 'exit')
+      await until(() => out.includes('submitted'), 30_000)
+      const raw = inspect(queue)
+      expect(await raw.getWaitingCount()).toBe(5)
+      client.kill('SIGKILL')
+      await exited
+      await later(1000) // past the lease
+      const live = executor(queue, { leaseMs: 600 })
+      const path = scratch()
+      const mine = live.submit(tasks.append, path, 'ran')
+      const worker = startWorker(redis, queue)
+      workers.push(worker)
+      await worker.ready
+      expect(mine.result(10_000)).toBeUndefined()
+      await eventually(async () => (await raw.getFailedCount()) === 5, 10_000)
+      for (const job of await raw.getJobs(['failed'])) {
+        expect([job.attemptsMade, job.failedReason]).toEqual([1, expect.stringMatching(/^not started: its client is gone \(its lease expired/)])
+      }
+      expect(lines(path)).toEqual(['ran'])
+    }, 40_000)
   })
 
   describe('queue-wide limits', () => {
@@ -399,6 +603,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(() => new QueueExecutor({ connection, queue: 'a:b' })).toThrow(/without ':'/)
       expect(() => new QueueExecutor({ connection, queue: 'q', attempts: 0 })).toThrow(RangeError)
       expect(() => new QueueExecutor({ connection, queue: 'q', reconcileMs: Infinity })).toThrow(RangeError)
+      expect(() => new QueueExecutor({ connection, queue: 'q', leaseMs: 10 })).toThrow(RangeError)
       expect(() => new QueueExecutor({ connection, queue: 'q', backoff: 'slow' as never })).toThrow(/backoff must be/)
       const ex = executor('q')
       expect(() => ex.submit((x: number) => x, 1)).toThrow(/registered by name.*never sent through Redis/)

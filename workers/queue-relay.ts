@@ -4,18 +4,20 @@
 // queue's events and forwards them on a port, ringing the doorbell.
 //
 // Events can be missed (the stream is trimmed; a connection drops), so the
-// state of jobs pending too long is also read now and then.
+// records of jobs pending too long are also read, hundreds per round trip. A
+// job whose record is gone settles from its event if the stream still holds
+// one, and is JobLost only once the reader has read past where it would be.
 
-import { Job, Queue, QueueEvents, type JobsOptions } from 'bullmq'
+import { Job, Queue, type JobsOptions } from 'bullmq'
 import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import {
-  ANSWER, DOWN, interruptChannel, STATUS, TICKET, UP,
+  ANSWER, DOWN, interruptChannel, leaseKey, STATUS, TICKET, UP,
   type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
-const { port, doorbell, shared: sharedBuffer, connection, queue: name, prefix, globalConcurrency, reconcileMs } = workerData as RelayData
+const { port, doorbell, shared: sharedBuffer, connection, queue: name, prefix, globalConcurrency, reconcileMs, lease } = workerData as RelayData
 const bell = new Int32Array(doorbell)
 const shared = new Int32Array(sharedBuffer)
 
@@ -36,24 +38,27 @@ redis.on('close', () => Atomics.store(shared, STATUS, DOWN))
 
 const options = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 const queue = new Queue(name, options)
+const eventsKey = queue.keys.events!
+const jobKey = (id: string): string => queue.toKey(id)
 // A blocking reader keeps retrying while Redis is away.
 const eventsClient = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null })
 eventsClient.on('error', () => {})
 queue.on('error', () => {}) // the connection's state is read above; this would repeat it
 
+/** The reader's place in the events stream: every event up to it has been handled. */
+let lastId = '0-0'
+let closing = false
+
 /**
  * Jobs are added once the event reader has a place in the stream: it reads
  * from the last event there was before the first add, so it cannot miss the
- * first jobs' events (reading from '$', as by default, can: bullmq#2874).
+ * first jobs' events (reading from '$' can: bullmq#2874).
  */
 const listening = (async () => {
   await queue.waitUntilReady()
-  const [last] = await redis.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1)
-  const events = new QueueEvents(name, { ...options, connection: eventsClient, autorun: false, lastEventId: last?.[0] ?? '0-0' })
-  events.on('error', () => {})
-  listen(events)
-  void events.run().catch(() => {})
-  return events
+  lastId = (await redis.xrevrange(eventsKey, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0'
+  await renewLease()
+  void readEvents()
 })()
 listening.catch(() => {}) // Redis never answered: adds say so, close() still ends
 
@@ -62,10 +67,18 @@ interface Pending {
   added: Promise<unknown>
   queued: boolean
   started: boolean
+  /** Being removed by this executor: its 'removed' event is a cancel, not a loss. */
+  cancelling: boolean
   /** When the job's state was last read (performance.now()). */
   checkedAt: number
 }
 const pending = new Map<string, Pending>()
+/**
+ * Jobs whose record was found gone, with the stream's last id read after it:
+ * an event of their outcome, if there was one, is at or before that id, so
+ * once the reader has passed it without one the job is lost.
+ */
+const gone = new Map<string, string>()
 
 let outbox: JobEvent[] = []
 function send(event: JobEvent): void {
@@ -80,16 +93,82 @@ function flush(): void {
 }
 
 function settle(id: string, event: JobEvent): void {
+  gone.delete(id)
   if (pending.delete(id)) send(event)
 }
 
-function listen(events: QueueEvents): void {
-  events.on('active', ({ jobId }) => started(jobId))
-  events.on('completed', ({ jobId, returnvalue }) => settle(jobId, { id: jobId, event: 'completed', result: returnvalue as unknown as JobResult | null }))
-  events.on('removed', ({ jobId }) => settle(jobId, { id: jobId, event: 'removed' }))
-  events.on('failed', ({ jobId, failedReason }) => {
-    if (pending.has(jobId)) void remoteError(jobId, failedReason).then((error) => settle(jobId, { id: jobId, event: 'failed', error }))
+const BLOCK_MS = 5000
+/** Events read in one XREAD. */
+const READ_COUNT = 2000
+
+async function readEvents(): Promise<void> {
+  while (!closing) {
+    const reply = await readOnce().catch(() => null) // Redis is away: the client reconnects, and the read is tried again
+    if (closing) return
+    const events = reply?.[0]?.[1] ?? []
+    const failures: [string, string][] = []
+    for (const [id, fields] of events) {
+      lastId = id
+      onEvent(fields, failures)
+    }
+    if (failures.length > 0) void fail(failures)
+    if (reply === null && events.length === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+    settleLost()
+  }
+}
+
+type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null
+
+/**
+ * One blocking read. ioredis quietly sends an interrupted blocking read again
+ * after a reconnect, which can then never answer (see BullMQ's readEvents): a
+ * watchdog resets the connection, and the next read starts from lastId.
+ */
+function readOnce(): Promise<StreamReply> {
+  const read = eventsClient.xread('COUNT', READ_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', eventsKey, lastId) as Promise<StreamReply>
+  return new Promise<StreamReply>((resolve, reject) => {
+    const watchdog = setTimeout(() => {
+      if (!closing) eventsClient.disconnect(true)
+      resolve(null)
+    }, BLOCK_MS + 2000)
+    read.then(resolve, reject).finally(() => clearTimeout(watchdog))
   })
+}
+
+/** A field of a stream entry; anyone can write to the stream, so nothing in it is trusted. */
+function field(fields: unknown, key: string): string | undefined {
+  if (!Array.isArray(fields)) return undefined
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === key) return typeof fields[i + 1] === 'string' ? (fields[i + 1] as string) : undefined
+  return undefined
+}
+
+function onEvent(fields: string[], failures: [string, string][]): void {
+  const id = field(fields, 'jobId')
+  const entry = id === undefined ? undefined : pending.get(id)
+  if (!entry) return // not one of this executor's jobs
+  switch (field(fields, 'event')) {
+    case 'active':
+      return started(id!)
+    case 'completed':
+      return settle(id!, completed(id!, field(fields, 'returnvalue') ?? null))
+    case 'failed':
+      failures.push([id!, field(fields, 'failedReason') ?? ''])
+      return
+    case 'removed':
+      if (!entry.cancelling) settle(id!, { id: id!, event: 'lost', reason: "it was removed from the queue by someone else (a 'removed' event)" })
+  }
+}
+
+/** A completed job's outcome from its return value as Redis holds it (JSON of a JobResult). */
+function completed(id: string, text: string | null): JobEvent {
+  let result: unknown = null
+  try {
+    if (text !== null) result = JSON.parse(text)
+  } catch {
+    result = undefined
+  }
+  if (result === null || (typeof result === 'object' && !Array.isArray(result))) return { id, event: 'completed', result: result as JobResult | null }
+  return { id, event: 'failed', error: { failedReason: `the job completed with a return value this library does not write: ${String(text).slice(0, 200)}` } }
 }
 
 function started(id: string): void {
@@ -108,25 +187,56 @@ eventsClient.on('ready', () => {
 })
 
 /**
- * The failed event carries only the message; the worker logged the whole
- * error on the job. A job that failed for stalling too often has no log.
+ * Failed jobs: the event carries only the message; the worker logged the
+ * whole error on the job, read here for all of them in one round trip. A job
+ * that failed for stalling too often has no log.
  */
-async function remoteError(id: string, failedReason: string): Promise<RemoteError> {
-  const log = await queue.getJobLogs(id, 0, 0, false).catch(() => undefined)
+async function fail(failures: [id: string, failedReason: string][]): Promise<void> {
+  const pipeline = redis.pipeline()
+  for (const [id] of failures) pipeline.lrange(`${jobKey(id)}:logs`, -1, -1)
+  const replies = await pipeline.exec().catch(() => null)
+  for (const [i, [id, failedReason]] of failures.entries()) {
+    const [error, lines] = replies?.[i] ?? [null, undefined]
+    const line = !error && Array.isArray(lines) && typeof lines[0] === 'string' ? lines[0] : undefined
+    settle(id, { id, event: 'failed', error: remoteError(failedReason, line) })
+  }
+}
+
+function remoteError(failedReason: string, line: string | undefined): RemoteError {
   try {
-    const { cfThrown } = JSON.parse(log?.logs[0] ?? '{}') as Partial<ErrorLog>
-    if (cfThrown) return { failedReason, thrown: cfThrown }
+    const log: unknown = JSON.parse(line ?? '{}')
+    if (typeof log === 'object' && log !== null && Object.hasOwn(log, 'cfThrown')) return { failedReason, thrown: (log as ErrorLog).cfThrown }
   } catch {
     // not a line a worker wrote
   }
   return { failedReason }
 }
 
+/** Whether stream id `a` comes after `b` ("ms-seq"). */
+function after(a: string, b: string): boolean {
+  const [aMs = 0, aSeq = 0] = a.split('-').map(Number)
+  const [bMs = 0, bSeq = 0] = b.split('-').map(Number)
+  return aMs > bMs || (aMs === bMs && aSeq > bSeq)
+}
+
+/** The gone jobs whose outcome the reader has read past without finding it. */
+function settleLost(): void {
+  for (const [id, top] of gone) {
+    if (after(top, lastId)) continue
+    settle(id, {
+      id,
+      event: 'lost',
+      reason: 'Redis no longer holds it, and no event of its outcome was left in the stream for this client to read: it was removed ' +
+        '(removeOnComplete/removeOnFail, or by another client) while its event was trimmed away (the stream keeps about ' +
+        'maxLenEvents events) before this client read it, or Redis lost its data (a restart without persistence)',
+    })
+  }
+}
 port.on('message', (message: ToRelay) => {
   if ('add' in message) add(message.add)
   else if ('cancel' in message) void cancel(message.cancel).then((removed) => answer(message.ticket, removed))
   else if ('interrupt' in message) void interrupt(message.interrupt, message.reason)
-  else if ('remove' in message) for (const id of message.remove) void cancel(id).then((removed) => removed && send({ id, event: 'removed' }))
+  else if ('remove' in message) for (const id of message.remove) void cancel(id).then((removed) => removed && send({ id, event: 'cancelled' }))
   else void close()
 })
 
@@ -140,7 +250,7 @@ function add(jobs: NewJob[]): void {
     if (live.length > 0) await queue.addBulk(live.map(({ id, name, data, opts }) => ({ name, data, opts: { ...opts, jobId: id } as JobsOptions })))
   })
   const entries = jobs.map((job) => {
-    const entry = { added, queued: false, started: false, checkedAt: performance.now() }
+    const entry: Pending = { added, queued: false, started: false, cancelling: false, checkedAt: performance.now() }
     pending.set(job.id, entry)
     return entry
   })
@@ -160,11 +270,15 @@ async function cancel(id: string): Promise<boolean> {
     await entry.added
     const state = await queue.getJobState(id)
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false
+    entry.cancelling = true
     if ((await queue.remove(id)) !== 1) return false
     pending.delete(id)
+    gone.delete(id)
     return true
   } catch {
     return false // Redis is away: nothing is removed
+  } finally {
+    entry.cancelling = false
   }
 }
 
@@ -189,29 +303,59 @@ async function interrupt(id: string, reason: string): Promise<void> {
   }
 }
 
-/** Reads the state of the jobs whose events are longest overdue. */
+/** Records read in one round trip. */
+const BATCH = 500
+let reconciling = false
+
+/** Reads the records of all the jobs whose events are overdue, a batch per round trip. */
 async function reconcile(): Promise<void> {
-  const due = performance.now() - reconcileMs
-  const ids = [...pending].filter(([, entry]) => entry.queued && entry.checkedAt < due).slice(0, 256).map(([id]) => id)
-  await Promise.all(ids.map(async (id) => {
+  if (reconciling) return
+  reconciling = true
+  try {
+    const due = performance.now() - reconcileMs
+    const ids: string[] = []
+    for (const [id, entry] of pending) if (entry.queued && entry.checkedAt < due && !gone.has(id)) ids.push(id)
+    for (let i = 0; i < ids.length && !closing; i += BATCH) await readRecords(ids.slice(i, i + BATCH))
+    settleLost()
+  } catch {
+    // Redis is away: try again next time
+  } finally {
+    reconciling = false
+  }
+}
+
+async function readRecords(ids: string[]): Promise<void> {
+  const pipeline = redis.pipeline()
+  for (const id of ids) pipeline.hmget(jobKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason', 'processedOn')
+  // Last: any event of a job whose record is gone by now was written before this.
+  pipeline.xrevrange(eventsKey, '+', '-', 'COUNT', 1)
+  const replies = (await pipeline.exec()) ?? []
+  const [topError, topReply] = replies[ids.length] ?? [new Error('no reply')]
+  if (topError) throw topError
+  const top = (topReply as [string, string[]][])[0]?.[0] ?? '0-0'
+  const failures: [string, string][] = []
+  for (const [i, id] of ids.entries()) {
     const entry = pending.get(id)
-    if (!entry) return
+    const [error, record] = replies[i] ?? []
+    if (!entry || error || !Array.isArray(record)) continue
     entry.checkedAt = performance.now()
-    const state = await queue.getJobState(id)
-    if (state === 'completed') {
-      const job = await Job.fromId(queue, id)
-      settle(id, { id, event: 'completed', result: job?.returnvalue as JobResult | null })
-    } else if (state === 'failed') {
-      const job = await Job.fromId(queue, id)
-      settle(id, { id, event: 'failed', error: await remoteError(id, job?.failedReason ?? 'the job failed, and was removed') })
-    } else if (state === 'active') {
-      started(id)
-    } else if (state === 'unknown') {
-      settle(id, { id, event: 'removed' })
-    }
-  })).catch(() => {}) // Redis is away: try again next time
+    const [jobName, finishedOn, returnvalue, failedReason, processedOn] = record as (string | null)[]
+    if (jobName === null) gone.set(id, top)
+    // An attempt that will be retried leaves its failedReason too: only a return value says completed.
+    else if (finishedOn != null && (returnvalue != null || failedReason == null)) settle(id, completed(id, returnvalue ?? null))
+    else if (finishedOn != null) failures.push([id, failedReason ?? ''])
+    else if (processedOn != null) started(id)
+  }
+  if (failures.length > 0) await fail(failures)
 }
 const reconciler = setInterval(() => void reconcile(), Math.max(50, reconcileMs / 4))
+
+/** The client's heartbeat: its jobs run only while the key lives. */
+const leased = lease && leaseKey(prefix, name, lease.client)
+async function renewLease(): Promise<void> {
+  if (leased) await redis.set(leased, '1', 'PX', lease.ms)
+}
+const heartbeat = leased ? setInterval(() => void renewLease().catch(() => {}), lease.ms / 3) : undefined
 
 function describeConnection(): string {
   const { host, port } = redis.options
@@ -219,8 +363,11 @@ function describeConnection(): string {
 }
 
 async function close(): Promise<void> {
+  closing = true
   clearInterval(reconciler)
-  const closed = Promise.allSettled([queue.close(), ...(everReady ? [listening.then((events) => events.close())] : [])])
+  clearInterval(heartbeat)
+  if (leased) await redis.del(leased).catch(() => {})
+  const closed = Promise.allSettled([queue.close()])
   // BullMQ's close() can wait forever for an unreachable Redis (bullmq#4656).
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())])
   eventsClient.disconnect()

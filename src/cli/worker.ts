@@ -1,7 +1,7 @@
 // `concurrent-futures worker`: serves a queue until SIGTERM or SIGINT, which
 // let the running jobs finish (a second one stops at once: with Redis away,
 // finishing can wait forever), or until the supervisor that forked it goes
-// away, which stops it at once; its running jobs then stall and run again
+// away, which stops it at once (its close ends within a grace period whatever Redis does); its running jobs then stall and run again
 // elsewhere.
 
 import { serve, type ServeOptions } from '../queue/serve.js'
@@ -18,6 +18,6 @@ export async function runWorker(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', now)
   process.once('SIGINT', now)
   await worker.close()
-  process.off('disconnect', now)
-  if (process.connected) process.disconnect()
+  // BullMQ's connections may still be retrying an unreachable Redis (its close() gave up on them): they must not keep the process.
+  process.exit(0)
 }

@@ -79,3 +79,28 @@ export function describeExit({ exitCode, signal, vanished }: WorkerExit): string
 export class QueueUnavailable extends FuturesError {
   override name = 'QueueUnavailable'
 }
+
+/** What a QueueExecutor knew of a job whose outcome Redis no longer holds. */
+export interface LostJob {
+  /** The BullMQ job id. */
+  jobId: string
+  /** Whether a worker was seen to start it: if so, it may have run, even to the end. */
+  started: boolean
+}
+
+/**
+ * A QueueExecutor's job is gone from Redis with no outcome left to read (its
+ * record removed and its event trimmed away, Redis restarted without its
+ * data, or the job removed by another client). Never a cancel(): that is a
+ * CancelledError.
+ */
+export class JobLost extends FuturesError {
+  override name = 'JobLost'
+  readonly jobId: string
+  readonly started: boolean
+  constructor(message: string, { jobId, started }: LostJob, options?: ErrorOptions) {
+    super(message, options)
+    this.jobId = jobId
+    this.started = started
+  }
+}

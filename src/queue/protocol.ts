@@ -13,6 +13,8 @@ export interface JobData {
   timeoutMs?: number
   /** Set when the submitter interrupted the job: a worker that picks it up later refuses it. */
   interrupt?: string
+  /** The submitting client, when it holds a lease: a worker runs the job only while leaseKey() exists. */
+  lease?: string
 }
 
 /** A job's return value, wrapped so `undefined` survives JSON; a chunk's results as an object keyed by index. */
@@ -23,6 +25,11 @@ export interface JobResult {
 /** The Redis pub/sub channel on which a queue's workers hear which job to interrupt ({ jobId, reason } as JSON). */
 export function interruptChannel(prefix: string | undefined, queue: string): string {
   return `${prefix ?? 'bull'}:${queue}:cf:interrupt`
+}
+
+/** The key a client with a lease keeps alive (a heartbeat with an expiry) while it is there. */
+export function leaseKey(prefix: string | undefined, queue: string, client: string): string {
+  return `${prefix ?? 'bull'}:${queue}:cf:lease:${client}`
 }
 
 /** BullMQ's failedReason for a job whose worker stopped renewing its lock too often. */
@@ -52,6 +59,8 @@ export interface RelayData {
   prefix: string | undefined
   globalConcurrency: number | undefined
   reconcileMs: number
+  /** The client's id and lease, when it has one. */
+  lease: { client: string; ms: number } | undefined
 }
 
 /** shared[STATUS]: the relay's Redis connection; 0 until the first attempt to connect ends. */
@@ -93,7 +102,10 @@ export type JobEvent =
   | { id: string; event: 'active' }
   | { id: string; event: 'completed'; result: JobResult | null }
   | { id: string; event: 'failed'; error: RemoteError }
-  | { id: string; event: 'removed' }
+  /** Removed from the queue by this executor's shutdown({ cancelFutures }). */
+  | { id: string; event: 'cancelled' }
+  /** Gone from Redis with no outcome left to read: why, as far as the relay knows. */
+  | { id: string; event: 'lost'; reason: string }
   /** The job never reached Redis. */
   | { id: string; event: 'unqueued'; reason: string }
 

@@ -13,9 +13,9 @@
 //     │  task by name among the ones it registered, runs it on its local
 //     │  thread or process pool, and returns the result (or throws)
 //     ▼
-//   Redis event stream: active / completed / failed / removed
+//   Redis event stream: active / completed / failed
 //     ▼
-//   relay thread: QueueEvents (and, for missed events, the job's state)
+//   relay thread: reads the stream (and, for missed events, the job's record)
 //     │  posts them on a port and rings the doorbell
 //     ▼
 //   here: settle the Future (from the event loop, or inside a blocked result())
@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { addSource, blockUntil, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
-import { BrokenExecutor, CancelledError, ExecutorShutdownError, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
+import { BrokenExecutor, CancelledError, ExecutorShutdownError, JobLost, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { checkOptions, integer, MAX_TIMER_MS, milliseconds, nested, positiveInteger, show, string, type Check, type Schema } from '../concurrent/validate.js'
 import { checkShutdownOptions, Executor, notForgotten, submitSchema, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
@@ -58,6 +58,12 @@ export interface QueueExecutorOptions {
   globalConcurrency?: number
   /** Read the state of a job whose event has not come for this long (default 5000 ms). */
   reconcileMs?: number
+  /**
+   * Jobs of this client run only while it is alive: it renews a lease key in Redis, and a worker about to
+   * start one of its jobs fails it instead once the client has been gone this long (default: no lease, a
+   * gone client's jobs still run).
+   */
+  leaseMs?: number
 }
 
 export interface QueueSubmitOptions extends Omit<SubmitOptions, 'transfer'> {
@@ -109,6 +115,8 @@ const queueSchema: Schema<QueueExecutorOptions> = {
   globalConcurrency: positiveInteger,
   // The relay polls at a quarter of it with setInterval, which cannot wait longer.
   reconcileMs: integer(1, MAX_TIMER_MS, 'the longest timer'),
+  // Renewed at a third of it: shorter would be renewed faster than a busy Redis may answer.
+  leaseMs: integer(300, MAX_TIMER_MS, 'the longest timer'),
 }
 
 const queueSubmitSchema: Schema<QueueSubmitOptions> = {
@@ -135,7 +143,9 @@ interface Entry {
 
 export class QueueExecutor extends Executor {
   readonly queue: string
-  readonly #idPrefix = `${randomUUID()}-`
+  readonly #client = randomUUID()
+  readonly #idPrefix = `${this.#client}-`
+  readonly #lease: string | undefined
   #nextId = 0
   readonly #jobOptions: JobOptions
   readonly #timeoutMs: number | undefined
@@ -175,7 +185,9 @@ export class QueueExecutor extends Executor {
       prefix,
       globalConcurrency: checked.globalConcurrency,
       reconcileMs: checked.reconcileMs ?? 5000,
+      lease: checked.leaseMs === undefined ? undefined : { client: this.#client, ms: checked.leaseMs },
     }
+    this.#lease = checked.leaseMs === undefined ? undefined : this.#client
     this.#thread = new Worker(fileURLToPath(relayEntry), { workerData: data, transferList: [port2], name: `QueueExecutor ${queue}` })
     this.#port = port1
     this.#port.on('message', (message: FromRelay) => this.#receive(message))
@@ -243,7 +255,7 @@ export class QueueExecutor extends Executor {
     future.bindClaim({ running: () => false, tryCancel: () => this.#cancel(id) })
     future.watch(() => this.#retire(id))
     if (this.#batch.length === 0) queueMicrotask(() => this.#flush())
-    this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
+    this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(this.#lease ? { lease: this.#lease } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
     if (signal?.aborted) future.cancel()
     else if (signal) {
       const onAbort = (): void => this.#interrupt(id, entry, signal.reason)
@@ -303,11 +315,11 @@ export class QueueExecutor extends Executor {
   #receive({ events }: FromRelay): void {
     for (const event of events) {
       const entry = this.#entries.get(event.id)
-      if (entry && !entry.future.done()) this.#apply(entry, event)
+      if (entry && !entry.future.done()) this.#apply(event.id, entry, event)
     }
   }
 
-  #apply({ future, interruptReason, submitSite, chunkLength }: Entry, event: JobEvent): void {
+  #apply(id: string, { future, interruptReason, submitSite, chunkLength }: Entry, event: JobEvent): void {
     switch (event.event) {
       case 'active':
         if (future.state === 'PENDING') future.setRunningOrNotifyCancel()
@@ -318,10 +330,12 @@ export class QueueExecutor extends Executor {
       }
       case 'failed':
         return future.setException(interruptReason ?? remoteError(event.error, submitSite))
-      case 'removed':
+      case 'cancelled':
         future.bindClaim(undefined)
-        if (!future.cancel()) future.setException(new CancelledError('the job was removed from the queue after it started'))
+        future.cancel()
         return
+      case 'lost':
+        return future.setException(new JobLost(`the job ${id} of queue ${this.queue} is lost: ${event.reason}`, { jobId: id, started: future.running() }))
       case 'unqueued':
         return future.setException(new QueueUnavailable(`the task was not queued on ${this.queue}: ${event.reason}`))
     }

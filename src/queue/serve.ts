@@ -7,6 +7,7 @@
 
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
+import { setMaxListeners } from 'node:events'
 import { availableParallelism } from 'node:os'
 import { TimeoutError } from '../concurrent/errors.js'
 import { checkOptions, integer, MAX_TIMER_MS, MAX_WORKERS, nested, oneOf, positiveInteger, show, string, type Schema } from '../concurrent/validate.js'
@@ -16,8 +17,10 @@ import { taskRef, moduleUrl, type AnyFn, type TaskRef } from '../executors/task.
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { encodeThrown, type EncodedValue } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
+import { checkJobData } from './job-data.js'
+import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
-import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
+import { interruptChannel, leaseKey, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
 export interface ServeOptions {
   connection: Connection
@@ -46,6 +49,9 @@ export interface QueueWorker {
   close(): Promise<void>
 }
 
+/** How long a closing worker waits, once its jobs are done, for Redis to record their outcomes. */
+const RECORD_MS = 2000
+
 // BullMQ arms timers with these (lock renewal at half the lock duration), which cannot wait longer.
 const timerMs = integer(1, MAX_TIMER_MS, 'the longest timer')
 
@@ -66,9 +72,6 @@ const serveSchema: Schema<ServeOptions> = {
   rateLimit: nested<{ max: number; durationMs: number }>({ max: positiveInteger, durationMs: timerMs }),
 }
 
-/** How long an interrupt request is kept for a job this worker has not started yet. */
-const REMEMBER_MS = 60_000
-
 export async function serve(given: ServeOptions): Promise<QueueWorker> {
   const options = checkOptions(given, serveSchema, 'serve()')
   const { connection, queue, prefix, executor = 'thread' } = options
@@ -85,29 +88,28 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
   const base = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 
   // Interrupt requests for jobs this worker runs, or may soon start.
-  const interrupted = new Map<string, string>()
+  const interrupted = new RecentInterrupts()
   const subscriber = redis.duplicate()
   subscriber.on('message', (_channel: string, message: string) => {
-    let jobId: string, reason: string
-    try {
-      ;({ jobId, reason } = JSON.parse(message) as { jobId: string; reason: string })
-    } catch {
-      return // not ours: anyone with access to Redis can publish on the channel
-    }
-    if (worker.cancelJob(jobId, reason)) return
-    interrupted.set(jobId, reason)
-    setTimeout(() => interrupted.delete(jobId), REMEMBER_MS).unref()
+    const heard = interrupted.hear(message)
+    if (heard && !worker.cancelJob(heard.jobId, heard.reason)) interrupted.remember(heard.jobId, heard.reason)
   })
 
   const run = async (job: Job<JobData, JobResult>, _token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> => {
     try {
       const task = registry.get(job.name)
       if (!task) throw new Unrunnable(`unknown task '${job.name}': this worker serves ${[...registry.keys()].join(', ')}`)
-      const refused = job.data.interrupt ?? interrupted.get(job.id!)
+      const data = jobData(job.data)
+      const refused = data.interrupt ?? interrupted.get(job.id!)
       if (refused !== undefined) throw new Unrunnable(`interrupted before it started: ${refused}`)
-      const { args, chunk, timeoutMs } = job.data
+      if (data.lease !== undefined && (await redis.exists(leaseKey(prefix, queue, data.lease))) === 0) {
+        throw new Unrunnable('not started: its client is gone (its lease expired: no heartbeat for longer than its leaseMs)')
+      }
+      const { args, chunk, timeoutMs } = data
       const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
       if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
+      // Each call of the chunk listens to the job's signal until it settles: as many listeners as calls is no leak.
+      if (signal) setMaxListeners(args.length + 10, signal)
       const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
       // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
       return { v: { ...values.map((value) => checked(value, job.name)) } }
@@ -119,7 +121,21 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     }
   }
 
-  const worker = new Worker<JobData, JobResult>(queue, run, {
+  // The jobs running, so that close() knows when they are done whatever Redis does.
+  let running = 0
+  let onIdle: (() => void) | undefined
+  // Three parameters, as run's: BullMQ passes a job's abort signal only to a processor that declares it.
+  const counted = (processor: typeof run): typeof run => async (job, token, signal) => {
+    running++
+    try {
+      return await processor(job, token, signal)
+    } finally {
+      if (--running === 0) onIdle?.()
+    }
+  }
+  const idle = (): Promise<void> => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onIdle = resolve)))
+
+  const worker = new Worker<JobData, JobResult>(queue, counted(run), {
     ...base,
     concurrency,
     ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
@@ -145,7 +161,11 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     tasks: [...registry.keys()],
     close: () =>
       (closing ??= (async () => {
-        await worker.close()
+        // BullMQ's close() waits for the running jobs, then for Redis, which may never answer (bullmq#4656):
+        // once the jobs are done, a little while to record their outcomes, no more (an unrecorded one runs again elsewhere).
+        const closed = worker.close()
+        closed.catch(() => {})
+        await Promise.race([closed, idle().then(() => new Promise((resolve) => setTimeout(resolve, RECORD_MS)))])
         await local.shutdown()
         subscriber.disconnect()
         redis.disconnect() // BullMQ leaves the connection it was given open
@@ -171,6 +191,14 @@ async function register(url: string): Promise<Map<string, TaskRef<AnyFn>>> {
 
 /** A job no attempt can run: retries are pointless. */
 class Unrunnable extends Error {}
+
+function jobData(data: unknown): JobData {
+  try {
+    return checkJobData(data)
+  } catch (error) {
+    throw new Unrunnable((error as Error).message)
+  }
+}
 
 /**
  * The error BullMQ records, its stack's first line made to read `Name: message`,

@@ -11,7 +11,7 @@
 import { types } from 'node:util'
 import {
   BrokenExecutor, BrokenProcessPool, BrokenThreadPool, CancelledError, DeadlockError, ExecutorShutdownError, FuturesError,
-  InvalidStateError, QueueFullError, QueueUnavailable, TimeoutError, WorkerLost,
+  InvalidStateError, JobLost, QueueFullError, QueueUnavailable, TimeoutError, WorkerLost,
 } from '../concurrent/errors.js'
 import { carry, type Channel } from './channel.js'
 
@@ -227,6 +227,7 @@ const classes = new Map<string, (message: string) => Error>([
     BrokenExecutor, BrokenThreadPool, BrokenProcessPool, QueueUnavailable,
   ].map((C) => [C.name, (m: string) => new C(m)] as const),
   ['WorkerLost', (m: string) => new WorkerLost(m, {})],
+  ['JobLost', (m: string) => new JobLost(m, { jobId: '', started: false })],
 ])
 
 /**
