@@ -129,7 +129,7 @@ describe.each(backends)('$name', ({ make, local, fresh }) => {
       const awaited = ex.map(tasks.identity, [3, 4], { timeout: 50 })
       await new Promise((resolve) => setTimeout(resolve, 1000))
       expect([...blocking]).toEqual([1, 2])
-      const collected: number[] = []
+      const collected: unknown[] = []
       for await (const value of awaited) collected.push(value)
       expect(collected).toEqual([3, 4])
     })

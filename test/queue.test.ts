@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CancelledError, fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
+import { fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
 import { JobLost, QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
 import type { ThrownSpec } from './fixtures/hostile.js'
@@ -247,7 +247,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       const raw = inspect(queue)
       await raw.add('identity', { args: ['ran'] }, { jobId: 'early' })
       await raw.add('identity', { args: ['ran'] }, { jobId: 'recent' })
-      await eventually(async () => (await raw.getJobCounts('completed', 'failed')).completed + (await raw.getJobCounts('failed')).failed === 2, 10_000)
+      await eventually(async () => (await raw.getJobCounts('completed')).completed! + (await raw.getJobCounts('failed')).failed! === 2, 10_000)
       expect((await raw.getJob('early'))!.returnvalue).toEqual({ v: 'ran' }) // forgotten: 12,000 came after it
       expect((await raw.getJob('recent'))!.failedReason).toBe('interrupted before it started: from elsewhere')
       expect(served[0]!.errors()).toBe('')
@@ -454,7 +454,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
         const raw = inspect(queue)
         await eventually(async () => {
           const counts = await raw.getJobCounts('waiting', 'active', 'delayed')
-          return counts.waiting + counts.active + counts.delayed === 0
+          return counts.waiting! + counts.active! + counts.delayed! === 0
         }, 60_000)
         const admin = new Redis(redis.url)
         await admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0) // what maxLenEvents does to a client that reads too late
