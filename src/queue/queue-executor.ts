@@ -189,6 +189,7 @@ export class QueueExecutor extends Executor {
     return this.schedule(fn, args, this.checkSubmitOptions(options), false) as Future<ResultOf<F>>
   }
 
+  /** @internal Checks what submitWith() was given, before runInExecutorWith() waits for room. */
   override checkSubmitOptions(options: unknown): QueueSubmitOptions {
     return checkOptions(notForgotten(options), queueSubmitSchema, 'QueueExecutor submitWith()', notForQueues)
   }
