@@ -37,6 +37,7 @@ import {
   type Backoff, type Connection, type FromRelay, type JobEvent, type JobOptions, type KeepJobs, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from './protocol.js'
 
+/** Options of QueueExecutor: the Redis connection, the queue, retries and timeouts. */
 export interface QueueExecutorOptions {
   /** Where Redis is: ioredis connection options, or a redis:// URL. */
   connection: Connection
@@ -60,6 +61,7 @@ export interface QueueExecutorOptions {
   reconcileMs?: number
 }
 
+/** Per-task options of QueueExecutor's `submitWith()`: retries, backoff, timeout, signal. */
 export interface QueueSubmitOptions extends Omit<SubmitOptions, 'transfer'> {
   attempts?: number
   backoff?: Backoff
@@ -133,6 +135,13 @@ interface Entry {
   submitSite: { stack?: string }
 }
 
+/**
+ * Sends each task through a BullMQ queue on Redis to `concurrent-futures worker` processes, with the same Futures.
+ *
+ * @example
+ * await using pool = new QueueExecutor({ connection: 'redis://localhost:6379', queue: 'fib' })
+ * const n = await pool.submit(tasks.fib, 30)
+ */
 export class QueueExecutor extends Executor {
   readonly queue: string
   readonly #idPrefix = `${randomUUID()}-`

@@ -19,6 +19,7 @@ import { checkJson } from './json.js'
 import { connectionCheck, queueName } from './queue-executor.js'
 import { interruptChannel, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
+/** Options of `serve()`: the queue to serve, the task module and how jobs run. */
 export interface ServeOptions {
   connection: Connection
   queue: string
@@ -39,6 +40,7 @@ export interface ServeOptions {
   rateLimit?: { max: number; durationMs: number }
 }
 
+/** A running queue worker, as `serve()` returns it: `close()` lets running jobs finish. */
 export interface QueueWorker {
   /** The task names served. */
   readonly tasks: readonly string[]
@@ -69,6 +71,7 @@ const serveSchema: Schema<ServeOptions> = {
 /** How long an interrupt request is kept for a job this worker has not started yet. */
 const REMEMBER_MS = 60_000
 
+/** Serves a QueueExecutor's queue from this process, running the functions its task module exports (what `concurrent-futures worker` runs). */
 export async function serve(given: ServeOptions): Promise<QueueWorker> {
   const options = checkOptions(given, serveSchema, 'serve()')
   const { connection, queue, prefix, executor = 'thread' } = options
