@@ -112,7 +112,7 @@ describe('a remote object dropped without being disposed', () => {
   })
 })
 
-describe('the file-object case and a stateful native library', () => {
+describe('the file-object case and a stateful library', () => {
   it('a file opened, written, read and closed inside a child process, each an awaited call', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'cf-')), 'notes.txt')
     const file = await remote<typeof import('../examples/sync-file.js').SyncFile>(processPool(), new URL('../examples/sync-file.ts', import.meta.url), 'SyncFile', path)
@@ -124,11 +124,13 @@ describe('the file-object case and a stateful native library', () => {
     await file[Symbol.asyncDispose]()
   })
 
-  it('better-sqlite3 (a native addon) keeps its database across calls in one worker', async () => {
-    const db = await remote<typeof import('better-sqlite3')>(processPool(), 'better-sqlite3', 'default', ':memory:')
-    await db.pragma('user_version = 42')
-    expect(await db.pragma('user_version', { simple: true })).toBe(42)
-    expect(await db.memory).toBe(true)
+  it('an SQLite database (sql.js) keeps its state across calls in one worker', async () => {
+    const db = await remote<typeof import('../examples/sql-database.js').openDatabase>(processPool(), new URL('../examples/sql-database.ts', import.meta.url), 'openDatabase')
+    await db.run('PRAGMA user_version = 42')
+    expect(await db.exec('PRAGMA user_version')).toEqual([{ columns: ['user_version'], values: [[42]] }])
+    await db.run('CREATE TABLE notes (body TEXT)')
+    await db.run('INSERT INTO notes VALUES (?), (?)', ['one', 'two'])
+    expect((await db.exec('SELECT count(*) FROM notes'))[0]?.values).toEqual([[2]])
     await db.close()
     await db[Symbol.asyncDispose]()
   })

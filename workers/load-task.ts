@@ -26,12 +26,19 @@ async function importExport(module: string, exportName: string): Promise<Fn> {
 }
 
 async function importModule(module: string): Promise<Record<string, unknown>> {
-  if (/\.[cm]?tsx?$/.test(module)) await registerTsx()
+  if (isFile(module)) await registerTsx()
   return import(module)
 }
 
+/** A file of the application's (not a package or a built-in): under tsx, './tasks.js' may be tasks.ts. */
+function isFile(module: string): boolean {
+  return /^(file:|\.{0,2}\/)/.test(module) || /\.[cm]?tsx?$/.test(module)
+}
+
 // tsx's loader, given to the application with --import, does not reach
-// worker threads on Node 20; register it here when the application uses it.
+// worker threads on Node 20; register it here when the application uses it,
+// for every file, so that a module named as TypeScript imports name it
+// ('./tasks.js' for tasks.ts) loads on threads as it does in child processes.
 let tsx: Promise<boolean> | undefined
 function registerTsx(): Promise<boolean> {
   tsx ??= (async () => {

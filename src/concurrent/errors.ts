@@ -1,6 +1,7 @@
 // The error classes of concurrent.futures. Python's `concurrent.futures.Error`
 // is `FuturesError` here, so it does not shadow the global `Error`.
 
+/** The base class of every error this library throws (CPython's `concurrent.futures` Error). */
 export class FuturesError extends Error {
   override name = 'FuturesError'
 }
@@ -40,10 +41,12 @@ export class BrokenExecutor extends FuturesError {
   override name = 'BrokenExecutor'
 }
 
+/** A thread pool that can no longer run tasks (a worker could not start); its pending futures fail with it. */
 export class BrokenThreadPool extends BrokenExecutor {
   override name = 'BrokenThreadPool'
 }
 
+/** A process pool whose child died (in the default `onChildExit: 'break'` mode): every pending and running future fails with it. */
 export class BrokenProcessPool extends BrokenExecutor {
   override name = 'BrokenProcessPool'
 }
@@ -57,6 +60,7 @@ export interface WorkerExit {
   vanished?: boolean
 }
 
+/** The worker thread, child process or queue worker that held a task ended before it answered; `exitCode`/`signal` say how. */
 export class WorkerLost extends FuturesError {
   override name = 'WorkerLost'
   readonly exitCode: number | undefined

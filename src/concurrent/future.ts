@@ -15,6 +15,7 @@ import { CancelledError, InvalidStateError, TimeoutError } from './errors.js'
 import { outcomePromise, type Outcome } from './outcome.js'
 import { checkTimeout } from './validate.js'
 
+/** The states of a concurrent Future, as in CPython: PENDING, RUNNING, then CANCELLED or FINISHED. */
 export type FutureState = 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED'
 
 /** A worker-side claim on the task behind a future (shared memory). */
@@ -31,6 +32,13 @@ export type DoneCallback<T> = { bivariant(future: Future<T>): void }['bivariant'
 
 let nextId = 1
 
+/**
+ * The result of a task submitted to an executor: `result(timeoutMs)` blocks for it, `await` waits without blocking.
+ *
+ * @example
+ * const f = pool.submit(tasks.fib, 30)
+ * f.result(5_000) // blocks up to 5 s
+ */
 export class Future<T = unknown> implements PromiseLike<T> {
   readonly #id = nextId++
   #state: 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED' = 'PENDING'

@@ -7,11 +7,16 @@ import { TimeoutError } from './errors.js'
 import { Future } from './future.js'
 import { checkOptions, milliseconds, oneOf, show, type Schema } from './validate.js'
 
+/** `wait()` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED'
+/** `wait()` returns when any future raises, or when all are done. */
 export const FIRST_EXCEPTION = 'FIRST_EXCEPTION'
+/** `wait()` returns when every future is done (the default). */
 export const ALL_COMPLETED = 'ALL_COMPLETED'
+/** When `wait()` returns: FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED. */
 export type ReturnWhen = typeof FIRST_COMPLETED | typeof FIRST_EXCEPTION | typeof ALL_COMPLETED
 
+/** What `wait()` returns: the futures that were done, and those that were not, when it returned. */
 export interface DoneAndNotDone<F extends Future<unknown>> {
   done: Set<F>
   notDone: Set<F>

@@ -6,6 +6,7 @@ import { boolean, checkOptions, milliseconds, signal, transferables, type Schema
 import { MapResults, type MapOptions } from './map.js'
 import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from './task.js'
 
+/** Per-task options of `submitWith()`: an AbortSignal, a timeout and transfer lists. */
 export interface SubmitOptions {
   /** Aborting cancels the task if it has not started, and interrupts it if it has. */
   signal?: AbortSignal
@@ -15,6 +16,7 @@ export interface SubmitOptions {
   transfer?: readonly TransferListItem[]
 }
 
+/** Options of `shutdown()`: whether to wait for running work and to cancel queued futures. */
 export interface ShutdownOptions {
   /** Resolve only once every pending future is done and the workers have exited (default true). */
   wait?: boolean
@@ -48,6 +50,7 @@ export function notForgotten(options: unknown): unknown {
 
 type Iterables<A extends readonly unknown[]> = { [K in keyof A]: Iterable<A[K]> }
 
+/** What every executor offers, as in CPython: `submit`, `map`, `shutdown`, and `await using` to shut down. */
 export abstract class Executor {
   /** Schedules `fn(...args)` and returns a Future for its result. */
   submit<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {

@@ -6,6 +6,7 @@ import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { checkOptions, milliseconds, positiveInteger, type Schema } from '../concurrent/validate.js'
 
+/** Options of `map()`: a timeout over the whole call and a `chunksize` to batch items per task. */
 export interface MapOptions {
   /** Milliseconds for the whole map, counted from the call. */
   timeout?: number

@@ -21,6 +21,7 @@ import { inheritedFlags } from './exec-argv.js'
 import { PoolMember } from './pool-member.js'
 import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
 
+/** Options of ProcessPoolExecutor: the pool options plus how children start and what happens when one dies. */
 export interface ProcessPoolOptions extends PoolOptions {
   /** Replace a child after it has run this many tasks. */
   maxTasksPerChild?: number
@@ -63,6 +64,13 @@ const relayEntry = new URL('../../workers/process-relay.js', import.meta.url)
 const childEntry = new URL('../../workers/process-child.js', import.meta.url)
 let poolCounter = 0
 
+/**
+ * Runs tasks in a pool of child processes, with the same API and Futures as the thread pool.
+ *
+ * @example
+ * await using pool = new ProcessPoolExecutor({ maxWorkers: 4, maxTasksPerChild: 100 })
+ * const n = await pool.submit(tasks.fib, 30)
+ */
 export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   readonly #prefix = `ProcessPoolExecutor-${poolCounter++}`
   readonly #fork: Omit<RelayData['fork'], 'env'>

@@ -23,6 +23,7 @@ export interface TaskRef<F extends AnyFn> {
 
 /** A function given to submit() or map(): a TaskRef or a self-contained function. */
 export type Task<F extends AnyFn> = F | TaskRef<F>
+/** The parameter types of a task function. */
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never
 /** What a task's future holds: its return value, awaited, as it arrives from the worker. */
 export type ResultOf<F> = F extends (...args: never[]) => infer R ? Received<Awaited<R>> : never
@@ -53,6 +54,7 @@ export function fromModule<M>(module: string | URL): ModuleTasks<M> {
   })
 }
 
+/** A reference to the export `exportName` of `module`, to submit by name (fromModule() makes these for every export). */
 export function taskRef<F extends AnyFn>(module: string | URL, exportName: string): TaskRef<F> {
   const url = moduleUrl(module)
   if (string(exportName, 'taskRef() exportName') === '') throw new RangeError("taskRef() exportName must name an export, got ''")

@@ -13,6 +13,7 @@ import { inheritedFlags } from './exec-argv.js'
 import { PoolMember } from './pool-member.js'
 import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
 
+/** Options of ThreadPoolExecutor: the pool options plus thread names, `maxTasksPerWorker`, `resourceLimits` and `execArgv`. */
 export interface ThreadPoolOptions extends PoolOptions {
   /** Workers are named `<prefix>_<index>` (see workerName() in 'concurrent-futures/worker'). */
   threadNamePrefix?: string
@@ -61,6 +62,13 @@ const entry = new URL('../../workers/thread-worker.js', import.meta.url)
 const watchEntry = new URL('../../workers/thread-watch.js', import.meta.url)
 let poolCounter = 0
 
+/**
+ * Runs tasks on a pool of worker threads (Python's ThreadPoolExecutor, but in parallel).
+ *
+ * @example
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 4 })
+ * const n = await pool.submit(tasks.fib, 30)
+ */
 export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   readonly #prefix: string
   readonly #resourceLimits: ResourceLimits | undefined

@@ -42,6 +42,7 @@ import { callerFrames, noSite, submitSite } from './submit-site.js'
 import type { PoolMember } from './pool-member.js'
 import { checkTask, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
 
+/** Options both local pools take: size, initializer, timeouts, queue bound. */
 export interface PoolOptions {
   /** Most workers at once, at most MAX_WORKERS (1024; default: os.availableParallelism(), 4× that with autoscale). Workers start as work needs them. */
   maxWorkers?: number

@@ -5,6 +5,7 @@ import { CancelledError } from './errors.js'
 import { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
 
+/** Options of `gather()`: `returnExceptions` collects errors instead of rejecting. */
 export interface GatherOptions {
   /** Put each error (a CancelledError for a cancelled child) in the results instead of failing with the first. */
   returnExceptions: boolean

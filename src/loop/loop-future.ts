@@ -9,11 +9,13 @@ import { inspect } from 'node:util'
 import { outcomePromise, type Outcome } from '../concurrent/outcome.js'
 import { CancelledError, InvalidStateError } from './errors.js'
 
+/** The states of a LoopFuture, as asyncio's: PENDING, then CANCELLED or FINISHED. */
 export type LoopFutureState = 'PENDING' | 'CANCELLED' | 'FINISHED'
 
 /** Declared as a method type so LoopFuture<T> stays covariant. */
 export type LoopDoneCallback<T> = { bivariant(future: LoopFuture<T>): void }['bivariant']
 
+/** An event-loop future (asyncio.Future): awaitable, cancellable, with done callbacks; it never blocks. */
 export class LoopFuture<T = unknown> implements PromiseLike<T> {
   #state: LoopFutureState = 'PENDING'
   #outcome: Outcome<T> | undefined

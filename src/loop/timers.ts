@@ -10,6 +10,7 @@ export function time(): number {
   return performance.now()
 }
 
+/** A callback scheduled by `callSoon()`; `cancel()` stops it from running. */
 export class Handle {
   #cancelled = false
   readonly #clear: () => void
@@ -29,6 +30,7 @@ export class Handle {
   }
 }
 
+/** A callback scheduled by `callLater()` or `callAt()`; `when()` says at what loop time it runs. */
 export class TimerHandle extends Handle {
   readonly #when: number
 

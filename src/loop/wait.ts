@@ -8,6 +8,7 @@ import { ALL_COMPLETED, asCompletedSchema, FIRST_COMPLETED, FIRST_EXCEPTION, wai
 import type { LoopFuture } from './loop-future.js'
 import { ensureFuture } from './wrap-future.js'
 
+/** What the loop's `wait()` resolves to: the awaitables that were done, and those still pending. */
 export interface DoneAndPending<A> {
   done: Set<A>
   pending: Set<A>

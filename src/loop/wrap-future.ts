@@ -9,6 +9,7 @@ import { checkOptions, signal as signalCheck, type Schema } from '../concurrent/
 import { CancelledError, InvalidStateError } from './errors.js'
 import { LoopFuture } from './loop-future.js'
 
+/** Options of `wrapFuture()`: a signal that cancels the LoopFuture. */
 export interface WrapOptions {
   /** Aborting cancels the LoopFuture, and with it the concurrent Future if it has not started. */
   signal?: AbortSignal

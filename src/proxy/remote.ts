@@ -17,6 +17,7 @@ import { checkNoFunctions } from './check-args.js'
 
 /** What constructing (`new`) or calling (a factory, maybe async) an export gives. */
 export type Made<E> = E extends abstract new (...args: never[]) => infer I ? I : E extends (...args: never[]) => infer R ? Awaited<R> : never
+/** The arguments constructing (`new`) or calling (a factory) an export takes. */
 export type MakeArgs<E> = E extends abstract new (...args: infer A) => unknown ? A : E extends (...args: infer A) => unknown ? A : never
 
 declare const remoteObject: unique symbol

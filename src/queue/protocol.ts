@@ -35,6 +35,7 @@ export function leaseKey(prefix: string | undefined, queue: string, client: stri
 /** BullMQ's failedReason for a job whose worker stopped renewing its lock too often. */
 export const STALLED_REASON = 'job stalled more than allowable limit'
 
+/** The delay between retries: milliseconds, or a fixed or exponential schedule. */
 export type Backoff = number | { type: 'fixed' | 'exponential'; delay: number; jitter?: number }
 /** How long BullMQ keeps a finished job: true (remove at once), a count, or an age in seconds and/or a count. */
 export type KeepJobs = boolean | number | { age?: number; count?: number }

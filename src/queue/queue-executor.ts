@@ -37,6 +37,7 @@ import {
   type Backoff, type Connection, type FromRelay, type JobEvent, type JobOptions, type KeepJobs, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from './protocol.js'
 
+/** Options of QueueExecutor: the Redis connection, the queue, retries and timeouts. */
 export interface QueueExecutorOptions {
   /** Where Redis is: ioredis connection options, or a redis:// URL. */
   connection: Connection
@@ -66,6 +67,7 @@ export interface QueueExecutorOptions {
   leaseMs?: number
 }
 
+/** Per-task options of QueueExecutor's `submitWith()`: retries, backoff, timeout, signal. */
 export interface QueueSubmitOptions extends Omit<SubmitOptions, 'transfer'> {
   attempts?: number
   backoff?: Backoff
@@ -141,6 +143,13 @@ interface Entry {
   submitSite: { stack?: string }
 }
 
+/**
+ * Sends each task through a BullMQ queue on Redis to `concurrent-futures worker` processes, with the same Futures.
+ *
+ * @example
+ * await using pool = new QueueExecutor({ connection: 'redis://localhost:6379', queue: 'fib' })
+ * const n = await pool.submit(tasks.fib, 30)
+ */
 export class QueueExecutor extends Executor {
   readonly queue: string
   readonly #client = randomUUID()
@@ -201,6 +210,7 @@ export class QueueExecutor extends Executor {
     return this.schedule(fn, args, this.checkSubmitOptions(options), false) as Future<ResultOf<F>>
   }
 
+  /** @internal Checks what submitWith() was given, before runInExecutorWith() waits for room. */
   override checkSubmitOptions(options: unknown): QueueSubmitOptions {
     return checkOptions(notForgotten(options), queueSubmitSchema, 'QueueExecutor submitWith()', notForQueues)
   }

@@ -22,6 +22,7 @@ import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
 import { interruptChannel, leaseKey, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 
+/** Options of `serve()`: the queue to serve, the task module and how jobs run. */
 export interface ServeOptions {
   connection: Connection
   queue: string
@@ -42,6 +43,7 @@ export interface ServeOptions {
   rateLimit?: { max: number; durationMs: number }
 }
 
+/** A running queue worker, as `serve()` returns it: `close()` lets running jobs finish. */
 export interface QueueWorker {
   /** The task names served. */
   readonly tasks: readonly string[]
@@ -72,6 +74,7 @@ const serveSchema: Schema<ServeOptions> = {
   rateLimit: nested<{ max: number; durationMs: number }>({ max: positiveInteger, durationMs: timerMs }),
 }
 
+/** Serves a QueueExecutor's queue from this process, running the functions its task module exports (what `concurrent-futures worker` runs). */
 export async function serve(given: ServeOptions): Promise<QueueWorker> {
   const options = checkOptions(given, serveSchema, 'serve()')
   const { connection, queue, prefix, executor = 'thread' } = options
