@@ -26,6 +26,7 @@ export const MAX_HOLD = 16
 export const MAX_LOOP_DELAY_MS = 100
 export const IDLE_MS = 2000
 
+/** `autoscale` on a pool: the size moves between `minWorkers` and the pool's `maxWorkers` with the measured throughput. */
 export interface AutoscaleOptions {
   /** The fewest workers it shrinks to (default 1). */
   minWorkers?: number

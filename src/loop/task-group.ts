@@ -12,6 +12,7 @@ import { CancelledError, ExceptionGroup, InvalidStateError } from './errors.js'
 import { LoopFuture } from './loop-future.js'
 import { runInExecutorWith } from './run-in-executor.js'
 
+/** Options of a TaskGroup and withTaskGroup(). */
 export interface TaskGroupOptions {
   /** The enclosing work: aborting it cancels the group, which then rejects with the signal's reason. */
   signal?: AbortSignal
@@ -27,6 +28,13 @@ type State = 'open' | 'exiting' | 'finished'
 /** TaskGroup's exit for withTaskGroup(), which alone knows whether the body threw. */
 let exitGroup: (group: TaskGroup, error: unknown, failed: boolean) => Promise<void>
 
+/**
+ * asyncio's TaskGroup: tasks that end together; the first failure cancels the rest.
+ * @example
+ * await using tg = new TaskGroup()
+ * const a = tg.run(pool, fib, 30)
+ * const b = tg.run(pool, fib, 31)
+ */
 export class TaskGroup implements AsyncDisposable {
   readonly #controller = new AbortController()
   readonly #tasks = new Set<AbortController>()

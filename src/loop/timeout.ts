@@ -12,15 +12,16 @@ import { time } from './timers.js'
 /** Timeout's end for withTimeout(), which alone sees the body's error. */
 let settleTimeout: (t: Timeout, error: unknown) => unknown
 
+/** A deadline for a block of awaits, as timeout() and timeoutAt() give: pass its `signal` to what the block awaits. */
 export class Timeout implements Disposable {
   readonly #controller = new AbortController()
   #when: number
   #timer: NodeJS.Timeout | undefined
   #state: 'active' | 'expired' | 'finished' = 'active'
 
-  /** @internal Use timeout() or timeoutAt(). */
-  constructor(when: number) {
-    this.#when = when
+  /** A deadline at `when` on the time() clock (null or Infinity: none), as timeoutAt() gives. */
+  constructor(when: number | null) {
+    this.#when = when === null ? Infinity : checkWhen(when, 'timeoutAt() when')
     this.#arm()
   }
 
@@ -84,7 +85,7 @@ export function timeout(ms: number | null): Timeout {
 
 /** A deadline at `when` on the time() clock (null or Infinity: none); a time past expires at once. */
 export function timeoutAt(when: number | null): Timeout {
-  return new Timeout(when === null ? Infinity : checkWhen(when, 'timeoutAt() when'))
+  return new Timeout(when)
 }
 
 /**

@@ -50,6 +50,7 @@ export async function wait<A extends PromiseLike<unknown>>(
   return result
 }
 
+/** Options of the loop's asCompleted(): a deadline, and `futures: true` to get each awaitable rather than its value. */
 export interface AsCompletedOptions {
   /** Milliseconds from the call; past it the iteration throws TimeoutError. */
   timeout?: number
