@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { BrokenExecutor, BrokenProcessPool, CancelledError, fromModule, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
 import { processPool, submitRandomMix, tasks, until } from './helpers.js'
+import { alive } from './soak/system.js'
 
 const FUTURE_MESSAGE = 'A process in the process pool was terminated abruptly while the future was running or pending.'
 const POOL_MESSAGE = 'A child process terminated abruptly, the process pool is not usable anymore'
@@ -220,14 +221,6 @@ describe('cancel and interrupt', () => {
 describe('no orphans', () => {
   const script = fileURLToPath(new URL('./fixtures/exit-script.ts', import.meta.url))
 
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch {
-      return false
-    }
-  }
 
   it.each([
     ['is killed with SIGKILL', 'busy-children'],

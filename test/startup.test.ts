@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { BrokenProcessPool, BrokenThreadPool, fromModule, WorkerLost } from 'concurrent-futures'
 import { inheritedFlags } from '../src/executors/exec-argv.js'
 import { pool, processPool, tasks, until } from './helpers.js'
-import { poolChildren } from './soak/system.js'
+import { alive, poolChildren } from './soak/system.js'
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 const hostFile = fixture('startup-host.mjs')
@@ -313,15 +313,5 @@ function commandOf(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
   } catch {
     return ''
-  }
-}
-
-/** Whether `pid` runs (a zombie no longer does: nothing may reap it in a container). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return !/^\d+ \(.*\) [ZX]/s.test(stat)
-  } catch {
-    return false
   }
 }

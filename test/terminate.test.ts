@@ -7,15 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BrokenProcessPool, BrokenThreadPool, ExecutorShutdownError, type Future } from 'concurrent-futures'
 import { pool, processPool, tasks, until } from './helpers.js'
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { alive } from './soak/system.js'
 
 /** The lines of `path`, once it has `count` pid lines. */
 async function pids(path: string, count: number): Promise<number[]> {

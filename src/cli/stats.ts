@@ -18,7 +18,7 @@ const RESAMPLES = 2000
 /** The median of `values` and its 95 % bootstrap percentile interval. */
 export function estimate(values: readonly number[]): Estimate {
   if (values.length === 0) return { median: 0, low: 0, high: 0 }
-  const random = mulberry32(0x5eed)
+  const random = seededRandom(0x5eed)
   const medians = new Float64Array(RESAMPLES)
   const sample = new Array<number>(values.length)
   for (let r = 0; r < RESAMPLES; r++) {
@@ -58,8 +58,8 @@ export function indistinguishable(point: readonly number[], best: readonly numbe
   return ratio.high >= 1 || ratio.median >= 1 - tolerance
 }
 
-/** A small seeded PRNG: reproducible resampling without a dependency. */
-function mulberry32(seed: number): () => number {
+/** mulberry32, a small seeded PRNG: reproducible resampling (and soak schedules) without a dependency. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -2,6 +2,7 @@
 // submissions and faults) in order. The run process and the reporter both
 // derive it from the seed, so a seed replays the run.
 
+import { seededRandom } from '../../src/cli/stats.js'
 import { HOSTILE_NAMES, type ThrowKind } from './tasks.js'
 
 export type PoolKind = 'thread' | 'process-break' | 'process-replace'
@@ -56,18 +57,6 @@ export interface Schedule {
 /** Throws every codec should carry, hostile to none. */
 const PLAIN_THROW_KINDS: ThrowKind[] = ['error', 'range', 'custom', 'string', 'number', 'object']
 
-/** mulberry32: small, fast, and the same everywhere. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
-
 const THROW_KINDS: ThrowKind[] = [
   'error', 'range', 'custom', 'aggregate', 'bigint-prop', 'hostile-cause',
   ...HOSTILE_NAMES.map((name) => `hostile-name:${name}` as const),
@@ -76,7 +65,7 @@ const THROW_KINDS: ThrowKind[] = [
 ]
 
 export function makeSchedule(seed: number, tasks: number, without: readonly Omittable[] = []): Schedule {
-  const r = random(seed)
+  const r = seededRandom(seed)
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1))
   const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)]!
   const kind = pick<PoolKind>(['thread', 'process-break', 'process-replace'])

@@ -49,6 +49,7 @@ export function markedProcesses(marker: string): number[] {
   }).map((p) => p.pid)
 }
 
+/** Whether `pid` runs (a zombie no longer does: nothing may reap it in a container). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -56,7 +57,7 @@ export function alive(pid: number): boolean {
     return false
   }
   try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return false
   }
