@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ExceptionGroup, InvalidStateError, TaskGroup, sleep, withTaskGroup, withTimeout, type LoopFuture } from 'concurrent-futures/loop'
+import { CancelledError, ExceptionGroup, InvalidStateError, TaskGroup, sleep, withTaskGroup, withTimeout, type LoopFuture } from 'concurrent-futures/loop'
 import { TimeoutError } from 'concurrent-futures'
 import { pool, processPool, tasks } from './helpers.js'
 
@@ -76,6 +76,15 @@ describe('TaskGroup', () => {
     }))
     expect((error as ExceptionGroup).exceptions.map((e) => (e as Error).message)).toEqual(['body'])
     expect(task!.cancelled()).toBe(true)
+  })
+
+  it('a body cancelled on its own rethrows its CancelledError, not a group (as asyncio re-raises it)', async () => {
+    const cancelled = new CancelledError('the body gave up')
+    const error = await rejection(withTaskGroup(async (tg) => {
+      tg.createTask(sleep(10, 'x'))
+      throw cancelled
+    }))
+    expect(error).toBe(cancelled)
   })
 
   it('resolves with the body value', async () => {

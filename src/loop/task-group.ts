@@ -102,7 +102,7 @@ export class TaskGroup implements AsyncDisposable {
     return this.#exit(undefined, false)
   }
 
-  /** The end of the group's body; `failed`: the body threw `error`. */
+  /** The end of the group's body; `failed`: the body threw `error`, which joins the group's failures unless it is a cancellation (the caller rethrows it otherwise). */
   async #exit(error: unknown, failed: boolean): Promise<void> {
     if (this.#state !== 'open') return
     this.#state = 'exiting'
@@ -113,7 +113,6 @@ export class TaskGroup implements AsyncDisposable {
     if (failed && !this.#isCancellation(error)) this.#errors.push(error)
     if (this.#errors.length > 0) throw new ExceptionGroup(this.#errors, 'unhandled errors in a TaskGroup')
     if (this.#parentReason) throw this.#parentReason.reason
-    if (failed) throw error
   }
 
   #admit(call: string): AbortController {
@@ -179,7 +178,7 @@ export async function withTaskGroup<T>(body: (group: TaskGroup) => T | PromiseLi
     value = await body(group)
   } catch (error) {
     await exitGroup(group, error, true)
-    throw error // unreachable: exit() throws
+    throw error // a failed body with no task failures, such as a cancellation of its own
   }
   await exitGroup(group, undefined, false)
   return value
