@@ -210,7 +210,7 @@ class ProcessMember extends PoolMember {
     readonly relay: MessagePort,
     serialization: 'advanced' | 'json',
   ) {
-    super(index, 2, serialization)
+    super(index, serialization)
   }
 
   override setRef(): void {

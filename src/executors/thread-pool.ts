@@ -192,7 +192,7 @@ class ThreadMember extends PoolMember {
     readonly thread: Worker,
     readonly port: MessagePort,
   ) {
-    super(index, 2, 'clone')
+    super(index, 'clone')
   }
 
   override setRef(ref: boolean): void {

@@ -29,18 +29,23 @@
 import { availableParallelism } from 'node:os'
 import { addSource, blockUntil, removeSource } from '../concurrent/blocking.js'
 import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
-import { Future } from '../concurrent/future.js'
+import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { boolean, checkRange, cloneables, flagOr, integer, MAX_WORKERS, milliseconds, nested, positiveInteger, type Schema } from '../concurrent/validate.js'
 import { decodeThrown } from '../wire/error-codec.js'
-import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, type FromWorker } from '../wire/protocol.js'
+import { FAILED, OK, resultCount, resultId, resultPayload, resultStatus } from '../wire/batches.js'
+import type { FromWorker } from '../wire/protocol.js'
+import { MAX_JOBS_PER_WORKER, TaskSlots } from '../wire/slots.js'
+import { FunctionIds, type TaskSpec } from '../wire/task-spec.js'
 import { checkShutdownOptions, Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Autoscale, type AutoscaleOptions } from './autoscale.js'
-import { Job, MAX_JOBS_PER_WORKER, TaskSlots, type Pin } from './job.js'
+import { Deadlines } from './deadlines.js'
+import { Job, type JobOwner } from './job.js'
+import type { Pin, Pinning } from './pin.js'
 import { startFailure } from './start-failure.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
 import type { PoolMember } from './pool-member.js'
-import { checkTask, specKey, specOf, type AnyFn, type Task, type TaskSpec } from './task.js'
+import { checkTask, specOf, type AnyFn, type Task } from './task.js'
 
 /** Options both local pools take: size, initializer, timeouts, queue bound. */
 export interface PoolOptions {
@@ -85,7 +90,7 @@ export const poolSchema: Schema<PoolOptions> = {
 /** Workers in a row that may end with their work unfinished and unfailed before the pool gives up on replacing them. */
 const MAX_FRUITLESS_DEATHS = 5
 
-export abstract class WorkerPool<M extends PoolMember> extends Executor {
+export abstract class WorkerPool<M extends PoolMember> extends Executor implements Pinning {
   readonly maxWorkers: number
   protected readonly initializer: TaskSpec | undefined
   protected readonly initargs: unknown[]
@@ -99,7 +104,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected readonly graceMs: number
   readonly #submitStacks: boolean
   readonly #autoscale: Autoscale | undefined
-  readonly #fnIds = new Map<string, number>()
+  readonly #fnIds = new FunctionIds()
   #queue: Job[] = []
   #head = 0
   /** Jobs submitted and not yet settled or cancelled. */
@@ -112,9 +117,10 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Settles once the pool, shut down, has no more work. */
   #drained: Promise<void> | undefined
   #onDrained: (() => void) | undefined
-  /** Jobs with a timed action pending (see Job.wakeAt). */
-  readonly #timed = new Set<Job>()
-  readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0, wakeAt: () => this.#wakeAt() }
+  /** Timed actions of jobs: timeouts, grace periods. */
+  readonly #deadlines = new Deadlines<Job>()
+  readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0, wakeAt: () => this.#deadlines.wakeAt() }
+  readonly #jobOwner: JobOwner
 
   constructor(
     /** Checked against poolSchema by the subclass. */
@@ -137,6 +143,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.initargs = [...(options.initargs ?? [])]
     this.#submitStacks = options.submitStacks ?? true
     this.slots = new TaskSlots(this.maxWorkers)
+    this.#jobOwner = { slots: this.slots, retire: (job) => this.#retire(job) }
     if (options.autoscale) {
       const minWorkers = (options.autoscale === true ? undefined : options.autoscale.minWorkers) ?? 1
       checkRange(minWorkers, this.maxWorkers, 'autoscale.minWorkers', 'maxWorkers')
@@ -225,7 +232,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       for (const job of member.jobs.values()) {
         if (!job.future.cancel()) job.settle(false, this.brokenError(`${call} stopped the ${this.kind.worker} running this task`, undefined))
       }
-      member.jobs.clear()
+      member.clear()
       member.retiring = true
       this.stop(member, kill)
     }
@@ -237,12 +244,12 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     blockUntil(() => this.#live === 0, Infinity, () => `disposing the ${this.constructor.name}`)
   }
 
-  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier tasks, as submitWith() would. */
+  /** @internal See Pinning. */
   submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): Future<unknown> {
     return this.schedule(fn, args, options, false, pin)
   }
 
-  /** @internal The pinned object is gone: its worker may be recycled again. */
+  /** @internal See Pinning. */
   unpin(pin: Pin): void {
     const member = this.members.find((m) => m.pinned.delete(pin))
     if (member?.jobs.size === 0) this.#idle(member)
@@ -255,12 +262,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       throw new QueueFullError(`${this.#maxQueued} tasks are already waiting for a worker (maxQueued): wait for some to start, with await whenRoom() or runInExecutor()`)
     }
     const { signal, transfer = [], timeoutMs } = options // checked by submitWith()
-    const spec = specOf(fn)
-    const future = new Future<unknown>()
-    const interruptible = timeoutMs !== undefined || signal !== undefined
-    const flags = (chunk ? CHUNK : 0) | (timeoutMs === undefined ? 0 : REPORT_START) | (interruptible ? FLUSH_FIRST : 0)
     const site = this.#submitStacks ? submitSite() : noSite
-    const job = new Job(this.#nextId++, future, spec, args, flags, transfer, site, timeoutMs, interruptible, this.slots, this.#retire, pin)
+    const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin })
+    const { future } = job
     if (this.#live++ === 0) this.setRef(true)
     this.#queue.push(job)
     this.#kick()
@@ -273,9 +277,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     return future
   }
 
-  readonly #retire = (job: Job): void => {
-    this.#timed.delete(job)
-    clearTimeout(job.timer)
+  #retire(job: Job): void {
+    this.#deadlines.cancel(job)
     if (--this.#live > 0) return
     this.setRef(false)
     this.#onDrained?.()
@@ -323,7 +326,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     }
     if (this.#roomWaiters.length > 0 && this.hasRoom()) this.#wakeRoomWaiters()
     for (const member of this.members) {
-      for (const [job, error] of member.flush(this.#fnId)) this.#finish(member, job, false, error)
+      for (const [job, error] of member.flush(this.#fnIds)) this.#finish(member, job, false, error)
     }
   }
 
@@ -338,7 +341,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
       const spent = member.assigned >= this.#maxTasksPerWorker && member.pinned.size === 0
       if (member.retiring || member.jobs.size >= member.window || spent) continue
-      if (this.interruptAlone && (alone ? member.jobs.size > 0 : [...member.jobs.values()].some((j) => j.interruptible))) continue
+      if (this.interruptAlone && (alone ? member.jobs.size > 0 : member.interruptible > 0)) continue
       if (!best || member.jobs.size < best.jobs.size) best = member
     }
     if ((!best || best.jobs.size > 0) && this.members.length < limit) return this.#spawn()
@@ -361,61 +364,22 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     return member
   }
 
-  readonly #fnId = (spec: TaskSpec): number => {
-    const key = specKey(spec)
-    let id = this.#fnIds.get(key)
-    if (id === undefined) this.#fnIds.set(key, (id = this.#fnIds.size))
-    return id
-  }
-
   #drain(): void {
     this.drainMessages()
-    this.#runDue()
+    this.#deadlines.runDue()
     this.#dispatch()
-  }
-
-  /** Runs `action` for `job` in `ms`: from a timer, or from a blocked wait, where timers cannot fire. */
-  #after(job: Job, ms: number, action: () => void): void {
-    job.wakeAt = performance.now() + ms
-    job.onWake = action
-    this.#timed.add(job)
-    this.#arm(job, ms)
-  }
-
-  #arm(job: Job, ms: number): void {
-    clearTimeout(job.timer)
-    // A timer counts from the loop's cached clock, so it can fire before
-    // performance.now() reaches wakeAt; then it waits the rest.
-    job.timer = longTimeout(() => {
-      this.#runDue()
-      if (this.#timed.has(job)) this.#arm(job, Math.ceil(job.wakeAt - performance.now()))
-    }, ms)?.unref()
-  }
-
-  #runDue(): void {
-    const now = performance.now()
-    for (const job of this.#timed) {
-      if (job.wakeAt > now) continue
-      this.#timed.delete(job)
-      job.onWake?.()
-    }
-  }
-
-  #wakeAt(): number {
-    let at = Infinity
-    for (const job of this.#timed) at = Math.min(at, job.wakeAt)
-    return at
   }
 
   protected receive(member: M, message: FromWorker): void {
     if ('results' in message) {
       const { results } = message
-      for (let i = 0; i < results.length; i += 3) {
-        const job = member.jobs.get(results[i] as number)
+      const count = resultCount(results)
+      for (let k = 0; k < count; k++) {
+        const job = member.jobs.get(resultId(results, k))
         if (!job) continue
-        const status = results[i + 1]
-        if (status === OK) this.#finish(member, job, true, results[i + 2])
-        else if (status === FAILED) this.#finish(member, job, false, job.interruptReason ?? decodeThrown(results[i + 2] as never, callerFrames(job.submitSite)))
+        const status = resultStatus(results, k)
+        if (status === OK) this.#finish(member, job, true, resultPayload(results, k))
+        else if (status === FAILED) this.#finish(member, job, false, job.interruptReason ?? decodeThrown(resultPayload(results, k) as never, callerFrames(job.submitSite)))
         // Skipped: it was cancelled (or its user settled it), so its future is done. A live one is never
         // settled with nothing: it did not run, so it runs again (unreachable while slots are kept right).
         else if (job.future.done()) this.#finish(member, job, false, undefined)
@@ -425,15 +389,15 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         }
       }
       this.#fruitlessDeaths = 0
-      if (this.#autoscale) this.#autoscale.completed += results.length / 3
-      member.recordBatch(results.length / 3, message.busyMs)
+      if (this.#autoscale) this.#autoscale.completed += count
+      member.recordBatch(count, message.busyMs)
       if (member.jobs.size === 0) this.#idle(member)
       this.#dispatch()
     } else if (message.event === 'started') {
       const job = member.jobs.get(message.id)
       if (job?.timeoutMs !== undefined) {
         const error = new TimeoutError(`the task ran longer than its timeoutMs (${job.timeoutMs} ms)`)
-        this.#after(job, job.timeoutMs, () => this.#interrupt(job, error))
+        this.#deadlines.after(job, job.timeoutMs, () => this.#interrupt(job, error))
       }
     } else if (message.event === 'ready') {
       member.ready = true
@@ -445,7 +409,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   }
 
   #finish(member: M, job: Job, ok: boolean, value: unknown): void {
-    member.jobs.delete(job.id)
+    member.remove(job)
     this.slots.release(job.slot)
     job.settle(ok, value)
   }
@@ -494,7 +458,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       else if (job.pin?.lost) job.settle(false, job.pin.lost)
       else unstarted.push(job)
     }
-    member.jobs.clear()
+    member.clear()
     this.#requeue(undefined, unstarted)
     if (!member.retiring && this.#fruitless(live, exit, cause ?? member.error)) return
     this.#dispatch()
@@ -503,7 +467,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Puts jobs no worker started back at the head of the queue, to be given fresh slots. */
   #requeue(member: M | undefined, jobs: Job[]): void {
     for (const job of jobs) {
-      member?.jobs.delete(job.id)
+      member?.remove(job)
       job.slot = -1
     }
     this.#queue.splice(this.#head, 0, ...jobs)
@@ -559,7 +523,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const member = this.members.find((m) => m.jobs.get(job.id) === job)
     if (!member) return
     member.interrupt(job)
-    this.#after(job, this.graceMs, () => {
+    this.#deadlines.after(job, this.graceMs, () => {
       member.retiring = true // stopped by the pool: not a death at start, however early
       this.stop(member, true)
       this.lost(member, {}, undefined)
@@ -574,7 +538,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const jobs = [...this.#queue.slice(this.#head), ...this.members.flatMap((m) => [...m.jobs.values()])]
     this.#queue = []
     this.#head = 0
-    for (const member of this.members) member.jobs.clear()
+    for (const member of this.members) member.clear()
     for (const job of jobs) job.settle(false, this.brokenError(futureMessage, cause))
     void this.#close()
   }
