@@ -95,9 +95,6 @@ export abstract class PoolMember {
     this.send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason, this.channel) })
   }
 
-  /** Whether this worker keeps the process alive. */
-  abstract setRef(ref: boolean): void
-
   protected abstract send(message: ToWorker, transfer?: TransferListItem[]): void
 
   #post(jobs: Job[], fnIds: FunctionIds): boolean {

@@ -18,8 +18,10 @@ import { BrokenProcessPool, describeExit, WorkerLost, type WorkerExit } from '..
 import { checkOptions, environment, oneOf, positiveInteger, strings, type Schema } from '../concurrent/validate.js'
 import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.js'
 import { inheritedFlags } from './exec-argv.js'
+import { setRefs } from './lifecycle.js'
 import { PoolMember } from './pool-member.js'
-import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
+import { poolSchema, type PoolOptions } from './pool-options.js'
+import { WorkerPool } from './worker-pool.js'
 
 /** Options of ProcessPoolExecutor: the pool options plus how children start and what happens when one dies. */
 export interface ProcessPoolOptions extends PoolOptions {
@@ -86,7 +88,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   constructor(options: ProcessPoolOptions = {}) {
     const checked = checkOptions(options, processSchema, 'ProcessPoolExecutor', notForProcesses)
     if (checked.serialization === 'json' && checked.initargs) jsonInitargs(checked.initargs)
-    super(checked, checked.maxTasksPerChild, true)
+    super(checked, { maxTasksPerWorker: checked.maxTasksPerChild, interruptAlone: true })
     const { serialization = 'advanced', onChildExit = 'break' } = checked
     this.#fork = { execArgv: checked.execArgv ?? inheritedFlags('process'), serialization }
     this.#env = checked.env
@@ -191,14 +193,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   }
 
   protected override setRef(ref: boolean): void {
-    if (!this.#relay) return
-    if (ref) {
-      this.#relay.thread.ref()
-      this.#relay.port.ref()
-    } else {
-      this.#relay.thread.unref()
-      this.#relay.port.unref()
-    }
+    setRefs(ref, this.#relay?.thread, this.#relay?.port)
   }
 }
 
@@ -211,10 +206,6 @@ class ProcessMember extends PoolMember {
     serialization: 'advanced' | 'json',
   ) {
     super(index, serialization)
-  }
-
-  override setRef(): void {
-    // The relay thread holds the children; ProcessPoolExecutor refs it.
   }
 
   protected override send(message: ToWorker, transfer: TransferListItem[] = []): void {

@@ -8,16 +8,17 @@
 //     │  a Future and a Job; the Job joins the pool's FIFO queue
 //     ▼
 //   #dispatch (once per tick, or inside a blocked result())
-//     │  gives each worker up to its window of Jobs (~1 ms of work), each
-//     │  with a shared-memory slot, one message per worker
+//     │  gives each worker up to its window of Jobs (~1 ms of work; the
+//     │  worker chosen by dispatch-policy.ts), each with a task slot
+//     │  (wire/slots.ts), one message per worker (wire/batches.ts)
 //     ▼
 //   thread-pool.ts: postMessage to the worker thread
 //   process-pool.ts: postMessage to the relay thread, which sends it on to
 //     │  the child when the child is free (workers/process-relay.ts)
 //     ▼
-//   claim: compareExchange of the task's slot PENDING→RUNNING (by the worker
-//     │  thread as it starts the task, or by the relay as it sends it to the
-//     │  child); a lost race means it was cancelled
+//   claim: the task's slot PENDING→RUNNING (by the worker thread as it
+//     │  starts the task, or by the relay as it sends it to the child); a
+//     │  lost race means it was cancelled
 //     ▼
 //   worker: runs it, collects results
 //     ▼
@@ -25,70 +26,44 @@
 //     │  delivered by the event loop, or pulled by a blocked result()
 //     ▼
 //   receive: settle each Future, refill the worker's window
+//
+// The executor's life (shutdown, drained, broken) is lifecycle.ts; timeouts
+// and grace periods deadlines.ts; when the pool gives up on its workers
+// worker-loss.ts.
 
 import { availableParallelism } from 'node:os'
-import { addSource, blockUntil, removeSource } from '../concurrent/blocking.js'
-import { describeExit, ExecutorShutdownError, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { addSource, removeSource } from '../concurrent/blocking.js'
+import { describeExit, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
-import { boolean, checkRange, cloneables, flagOr, integer, MAX_WORKERS, milliseconds, nested, positiveInteger, type Schema } from '../concurrent/validate.js'
+import { checkRange, MAX_WORKERS } from '../concurrent/validate.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { FAILED, OK, resultCount, resultId, resultPayload, resultStatus } from '../wire/batches.js'
 import type { FromWorker } from '../wire/protocol.js'
 import { MAX_JOBS_PER_WORKER, TaskSlots } from '../wire/slots.js'
 import { FunctionIds, type TaskSpec } from '../wire/task-spec.js'
-import { checkShutdownOptions, Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
-import { Autoscale, type AutoscaleOptions } from './autoscale.js'
+import { Autoscale } from './autoscale.js'
 import { Deadlines } from './deadlines.js'
+import { pickWorker, SPAWN, type DispatchLimits } from './dispatch-policy.js'
+import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
 import { Job, type JobOwner } from './job.js'
+import { JobQueue } from './job-queue.js'
+import { followSignal, Lifecycle } from './lifecycle.js'
 import type { Pin, Pinning } from './pin.js'
+import type { PoolMember } from './pool-member.js'
+import type { PoolOptions } from './pool-options.js'
 import { startFailure } from './start-failure.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
-import type { PoolMember } from './pool-member.js'
-import { checkTask, specOf, type AnyFn, type Task } from './task.js'
+import { specOf, type AnyFn, type Task } from './task.js'
+import { diedAtStart, diesAtStart, FruitlessDeaths, type Breakage, type PoolKind } from './worker-loss.js'
 
-/** Options both local pools take: size, initializer, timeouts, queue bound. */
-export interface PoolOptions {
-  /** Most workers at once, at most MAX_WORKERS (1024; default: os.availableParallelism(), 4× that with autoscale). Workers start as work needs them. */
-  maxWorkers?: number
-  /**
-   * Size the pool at run time, between minWorkers (default 1) and maxWorkers,
-   * by hill climbing on completions per second (see autoscale.ts). Default false.
-   */
-  autoscale?: boolean | AutoscaleOptions
-  /** Runs in each worker before its first task; if it throws, the pool breaks. */
-  initializer?: Task<AnyFn>
-  initargs?: readonly unknown[]
-  /** Stop a worker that has been idle this long (default: never; idle workers never keep the process alive). */
-  idleTimeoutMs?: number
-  /** How long an interrupted task may take to stop before its worker is killed (default 1000). */
-  interruptGraceMs?: number
-  /**
-   * At most this many tasks waiting for a worker (default: no limit). Beyond
-   * it submit() throws QueueFullError; runInExecutor() waits for room.
-   */
-  maxQueued?: number
-  /**
-   * Record where each submit() was called, so a task's error shows it below
-   * the worker's frames (default true). It costs a few µs per task message;
-   * turn it off for floods of tiny tasks, or use map() with a chunksize.
-   */
-  submitStacks?: boolean
+/** What differs between the two pools, besides the methods they implement. */
+export interface PoolTraits {
+  /** Replace a worker after it has run this many tasks (default: never). */
+  maxTasksPerWorker: number | undefined
+  /** See DispatchLimits.interruptAlone. */
+  interruptAlone: boolean
 }
-
-/** The checks of the options both pools take. */
-export const poolSchema: Schema<PoolOptions> = {
-  maxWorkers: integer(1, MAX_WORKERS, 'MAX_WORKERS'),
-  autoscale: flagOr(nested<AutoscaleOptions>({ minWorkers: integer(1, MAX_WORKERS, 'MAX_WORKERS') })),
-  initializer: checkTask,
-  initargs: cloneables,
-  idleTimeoutMs: milliseconds,
-  interruptGraceMs: milliseconds,
-  maxQueued: positiveInteger,
-  submitStacks: boolean,
-}
-/** Workers in a row that may end with their work unfinished and unfailed before the pool gives up on replacing them. */
-const MAX_FRUITLESS_DEATHS = 5
 
 export abstract class WorkerPool<M extends PoolMember> extends Executor implements Pinning {
   readonly maxWorkers: number
@@ -96,46 +71,34 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   protected readonly initargs: unknown[]
   protected readonly slots: TaskSlots
   protected members: M[] = []
-  readonly #maxTasksPerWorker: number
+  /** How long an interrupted task may take to stop before its worker is killed. */
+  protected readonly graceMs: number
+  readonly #limits: DispatchLimits
   readonly #maxQueued: number
   #roomWaiters: Array<() => void> = []
   readonly #idleTimeoutMs: number
-  /** How long an interrupted task may take to stop before its worker is killed. */
-  protected readonly graceMs: number
   readonly #submitStacks: boolean
   readonly #autoscale: Autoscale | undefined
   readonly #fnIds = new FunctionIds()
-  #queue: Job[] = []
-  #head = 0
-  /** Jobs submitted and not yet settled or cancelled. */
-  #live = 0
+  readonly #queue = new JobQueue()
   #nextId = 1
   #kickScheduled = false
-  #shutdown = false
-  #broken: BrokenExecutor | undefined
-  #closing: Promise<void> | undefined
-  /** Settles once the pool, shut down, has no more work. */
-  #drained: Promise<void> | undefined
-  #onDrained: (() => void) | undefined
+  readonly #life = new Lifecycle({
+    setRef: (ref) => this.setRef(ref),
+    close: () => this.#close(),
+    refusal: (broken) => this.brokenError(broken.message, broken.cause),
+  })
   /** Timed actions of jobs: timeouts, grace periods. */
   readonly #deadlines = new Deadlines<Job>()
-  readonly #source = { drain: () => this.#drain(), busy: () => this.#live > 0, wakeAt: () => this.#deadlines.wakeAt() }
+  readonly #fruitless = new FruitlessDeaths()
+  readonly #source = { drain: () => this.#drain(), busy: () => this.#life.live > 0, wakeAt: () => this.#deadlines.wakeAt() }
   readonly #jobOwner: JobOwner
 
-  constructor(
-    /** Checked against poolSchema by the subclass. */
-    options: PoolOptions,
-    maxTasksPerWorker: number | undefined,
-    /**
-     * Whether a worker holds tasks already claimed besides the one it runs
-     * (a child process: its relay claims as it sends). Then a task that may be
-     * interrupted travels alone, so stopping its worker costs no other task.
-     */
-    protected readonly interruptAlone: boolean,
-  ) {
+  /** `options` are checked against poolSchema by the subclass. */
+  constructor(options: PoolOptions, traits: PoolTraits) {
     super()
     this.maxWorkers = options.maxWorkers ?? Math.min((options.autoscale ? 4 : 1) * availableParallelism(), MAX_WORKERS)
-    this.#maxTasksPerWorker = maxTasksPerWorker ?? Infinity
+    this.#limits = { workers: this.maxWorkers, maxTasksPerWorker: traits.maxTasksPerWorker ?? Infinity, interruptAlone: traits.interruptAlone }
     this.#maxQueued = options.maxQueued ?? Infinity
     this.#idleTimeoutMs = options.idleTimeoutMs ?? Infinity
     this.graceMs = options.interruptGraceMs ?? 1000
@@ -147,7 +110,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     if (options.autoscale) {
       const minWorkers = (options.autoscale === true ? undefined : options.autoscale.minWorkers) ?? 1
       checkRange(minWorkers, this.maxWorkers, 'autoscale.minWorkers', 'maxWorkers')
-      this.#autoscale = new Autoscale({ live: () => this.#live, workers: () => this.members.length, retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
+      this.#autoscale = new Autoscale({ live: () => this.#life.live, workers: () => this.members.length, retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
     }
     addSource(this.#source)
   }
@@ -157,7 +120,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     return this.members.length
   }
 
-  /** The autoscaler lowered its target: the workers past it take no new work (#pickMember), and stop once idle (#idle). */
+  /** The autoscaler lowered its target: the workers past it take no new work (pickWorker), and stop once idle (#idle). */
   #retireExcess(): void {
     for (const member of this.members.slice(this.#autoscale!.target)) if (member.jobs.size === 0) this.#idle(member)
   }
@@ -166,7 +129,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   protected abstract spawn(index: number): M
   /** Calls receive() for every message already delivered, synchronously. */
   protected abstract drainMessages(): void
-  /** Stops a worker: once its work is done, or (`kill`) at once, by SIGKILL or the signal named (a thread is terminated). */
+  /** Stops a worker: once its work is done, or (`kill`) at once, by SIGKILL or the signal named. */
   protected abstract stop(member: M, kill: boolean | 'SIGTERM'): void
   /** Stops every worker and resolves when they are gone. */
   protected abstract stopAll(members: M[]): Promise<void>
@@ -176,14 +139,16 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   /** Why the pool broke when an initializer threw (Python's wording for each pool). */
   protected abstract readonly initFailedMessage: string
   /** What this pool's workers are called, and the pool, in messages. */
-  protected abstract readonly kind: { worker: string; pool: string }
+  protected abstract readonly kind: PoolKind
+  /** Busy pools keep the process alive, idle ones do not. */
+  protected abstract setRef(ref: boolean): void
 
   override hasRoom(): boolean {
-    return this.#queue.length - this.#head < this.#maxQueued
+    return this.#queue.length < this.#maxQueued
   }
 
   override whenRoom(): Promise<void> {
-    if (this.hasRoom() || this.#shutdown || this.#broken) return Promise.resolve()
+    if (this.hasRoom() || this.#life.isShutdown || this.#life.broken) return Promise.resolve()
     return new Promise((resolve) => this.#roomWaiters.push(resolve))
   }
 
@@ -193,16 +158,12 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   }
 
   override shutdown(options?: ShutdownOptions): Promise<void> {
-    const { wait = true, cancelFutures = false } = checkShutdownOptions(options)
-    this.#shutdown = true
-    this.#wakeRoomWaiters()
-    if (cancelFutures) {
-      for (const job of this.#queue.slice(this.#head)) job.future.cancel()
+    return this.#life.shutdown(options, (cancelFutures) => {
+      this.#wakeRoomWaiters()
+      if (!cancelFutures) return
+      for (const job of this.#queue.all()) job.future.cancel()
       for (const member of this.members) for (const job of member.jobs.values()) job.future.cancel()
-    }
-    this.#drained ??= this.#live === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onDrained = resolve))
-    const closed = this.#drained.then(() => this.#close())
-    return wait ? closed : Promise.resolve()
+    })
   }
 
   /**
@@ -222,12 +183,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   }
 
   #stopNow(kill: true | 'SIGTERM', call: string): Promise<void> {
-    if (this.#closing) return this.#closing.then(() => undefined)
-    this.#shutdown = true
-    this.#wakeRoomWaiters()
-    for (const job of this.#queue.slice(this.#head)) job.future.cancel()
-    this.#queue = []
-    this.#head = 0
+    if (this.#life.closing) return this.#life.close()
+    const closed = this.shutdown() // first, so nothing the cancels below call back can submit
+    for (const job of this.#queue.takeAll()) job.future.cancel()
     for (const member of this.members) {
       for (const job of member.jobs.values()) {
         if (!job.future.cancel()) job.settle(false, this.brokenError(`${call} stopped the ${this.kind.worker} running this task`, undefined))
@@ -236,12 +194,12 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
       member.retiring = true
       this.stop(member, kill)
     }
-    return this.shutdown()
+    return closed
   }
 
   override [Symbol.dispose](): void {
     void this.shutdown()
-    blockUntil(() => this.#live === 0, Infinity, () => `disposing the ${this.constructor.name}`)
+    this.#life.waitDrained(`the ${this.constructor.name}`)
   }
 
   /** @internal See Pinning. */
@@ -256,32 +214,23 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   }
 
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin): Future<unknown> {
-    if (this.#broken) throw this.brokenError(this.#broken.message, this.#broken.cause)
-    if (this.#shutdown) throw new ExecutorShutdownError('cannot schedule new futures after shutdown')
+    this.#life.checkOpen()
     if (!this.hasRoom()) {
       throw new QueueFullError(`${this.#maxQueued} tasks are already waiting for a worker (maxQueued): wait for some to start, with await whenRoom() or runInExecutor()`)
     }
     const { signal, transfer = [], timeoutMs } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin })
-    const { future } = job
-    if (this.#live++ === 0) this.setRef(true)
+    this.#life.started()
     this.#queue.push(job)
     this.#kick()
-    if (signal?.aborted) future.cancel()
-    else if (signal) {
-      const onAbort = (): void => this.#interrupt(job, signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-      future.watch(() => signal.removeEventListener('abort', onAbort))
-    }
-    return future
+    followSignal(job.future, signal, (reason) => this.#interrupt(job, reason))
+    return job.future
   }
 
   #retire(job: Job): void {
     this.#deadlines.cancel(job)
-    if (--this.#live > 0) return
-    this.setRef(false)
-    this.#onDrained?.()
+    this.#life.finished()
   }
 
   #kick(): void {
@@ -294,15 +243,14 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   }
 
   #dispatch(): void {
-    if (this.#broken) return
-    while (this.#head < this.#queue.length) {
-      const job = this.#queue[this.#head]!
+    if (this.#life.broken) return
+    for (let job = this.#queue.peek(); job; job = this.#queue.peek()) {
       if (job.future.done()) {
-        this.#head++
+        this.#queue.shift()
         continue
       }
       if (job.pin?.lost) {
-        this.#head++
+        this.#queue.shift()
         job.settle(false, job.pin.lost)
         continue
       }
@@ -312,7 +260,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
       // waits, in its place in the queue, while that worker holds as many jobs as any may.
       const member = (job.pin?.member as M | undefined) ?? this.#pickMember(job)
       if (!member || member.jobs.size >= MAX_JOBS_PER_WORKER) break
-      this.#head++
+      this.#queue.shift()
       job.slot = this.slots.take()
       member.assign(job)
       if (job.pin && !job.pin.member) {
@@ -320,32 +268,16 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
         member.pinned.add(job.pin)
       }
     }
-    if (this.#head === this.#queue.length) {
-      this.#queue = []
-      this.#head = 0
-    }
     if (this.#roomWaiters.length > 0 && this.hasRoom()) this.#wakeRoomWaiters()
     for (const member of this.members) {
       for (const [job, error] of member.flush(this.#fnIds)) this.#finish(member, job, false, error)
     }
   }
 
-  /** The least loaded worker with room; a new one while there is no idle worker and room for more. */
   #pickMember(job: Job): M | undefined {
-    const alone = this.interruptAlone && job.interruptible
-    const limit = this.#autoscale?.target ?? this.maxWorkers
-    let best: M | undefined
-    for (let i = 0; i < this.members.length; i++) {
-      const member = this.members[i]!
-      if (i >= limit) break // past an autoscaled pool's target: left to go idle and stop
-      // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
-      const spent = member.assigned >= this.#maxTasksPerWorker && member.pinned.size === 0
-      if (member.retiring || member.jobs.size >= member.window || spent) continue
-      if (this.interruptAlone && (alone ? member.jobs.size > 0 : member.interruptible > 0)) continue
-      if (!best || member.jobs.size < best.jobs.size) best = member
-    }
-    if ((!best || best.jobs.size > 0) && this.members.length < limit) return this.#spawn()
-    return best
+    if (this.#autoscale) this.#limits.workers = this.#autoscale.target
+    const pick = pickWorker(this.members, job.interruptible, this.#limits)
+    return pick === SPAWN ? this.#spawn() : pick
   }
 
   #spawn(): M | undefined {
@@ -388,7 +320,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
           this.#requeue(member, [job])
         }
       }
-      this.#fruitlessDeaths = 0
+      this.#fruitless.reset()
       if (this.#autoscale) this.#autoscale.completed += count
       member.recordBatch(count, message.busyMs)
       if (member.jobs.size === 0) this.#idle(member)
@@ -417,7 +349,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
   /** A worker with no jobs: recycle it if it has run its quota, or let it idle out. */
   #idle(member: M): void {
     if (member.pinned.size > 0) return
-    if (member.assigned >= this.#maxTasksPerWorker) return this.#retireMember(member)
+    if (member.assigned >= this.#limits.maxTasksPerWorker) return this.#retireMember(member)
     if (this.#autoscale && this.members.indexOf(member) >= this.#autoscale.target) return this.#retireMember(member)
     if (this.#idleTimeoutMs !== Infinity) {
       member.idleTimer = longTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs)?.unref()
@@ -435,6 +367,11 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     this.lost(member, exit, cause)
   }
 
+  /** Whether this end is a death at start (see worker-loss.ts). */
+  protected diesAtStart(member: M, exit: WorkerExit): boolean {
+    return diesAtStart(member, exit)
+  }
+
   /**
    * A worker is gone, or going: the jobs it had not started go back to the
    * queue, the ones it was running fail. Until it has really stopped (for a
@@ -443,8 +380,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
    */
   protected lost(member: M, exit: WorkerExit, cause: unknown): void {
     if (member.exited) return
-    if (this.diesAtStart(member, exit)) return this.#diedAtStart(member, exit, cause)
     member.exited = true
+    if (diesAtStart(member, exit)) return this.#breakWith(diedAtStart(this.kind, exit, cause ?? member.error))
     this.members = this.members.filter((m) => m !== member)
     for (const pin of member.pinned) {
       pin.lost = new WorkerLost(`${pin.name} is gone: the worker that held it ${describeExit(exit)}`, exit, { cause: cause ?? member.error })
@@ -460,7 +397,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     }
     member.clear()
     this.#requeue(undefined, unstarted)
-    if (!member.retiring && this.#fruitless(live, exit, cause ?? member.error)) return
+    const fruitless = member.retiring ? undefined : this.#fruitless.died(live, this.kind, exit, cause ?? member.error)
+    if (fruitless) return this.#breakWith(fruitless)
     this.#dispatch()
   }
 
@@ -470,44 +408,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
       member?.remove(job)
       job.slot = -1
     }
-    this.#queue.splice(this.#head, 0, ...jobs)
-  }
-
-  // Start-up. A worker that ends before it is ready (its entry, preloads and
-  // initializer done) will not do better the next time: the pool breaks, with
-  // what it died of. One that ends later is replaced; but if worker after
-  // worker ends with nothing settled (a task whose module exits or runs out of
-  // memory as it loads), replacing them would go on forever.
-
-  /** Workers in a row that ended holding work and settled none of it. */
-  #fruitlessDeaths = 0
-
-  /**
-   * Whether this end is a death at start: before the worker was ready, not
-   * stopped by the pool, and not by a signal, which comes from outside (you,
-   * the OOM killer) and says nothing about the next worker.
-   */
-  protected diesAtStart(member: M, exit: WorkerExit): boolean {
-    return !member.ready && !member.retiring && exit.signal === undefined
-  }
-
-  #diedAtStart(member: M, exit: WorkerExit, cause: unknown): void {
-    member.exited = true
-    const reason = cause ?? member.error ?? new WorkerLost(`the ${this.kind.worker} ${describeExit(exit)} before it was ready`, exit)
-    this.break(startFailure(`A ${this.kind.worker} failed to start`, this.kind.pool, reason), reason)
-  }
-
-  /** Counts a death that settled none of the `live` jobs it held; breaks the pool (true) at MAX_FRUITLESS_DEATHS. */
-  #fruitless(live: Job[], exit: WorkerExit, cause: unknown): boolean {
-    if (live.length === 0) return false
-    if (live.some((job) => job.future.done())) {
-      this.#fruitlessDeaths = 0
-      return false
-    }
-    if (++this.#fruitlessDeaths < MAX_FRUITLESS_DEATHS) return false
-    const lost = new WorkerLost(`the last ${this.kind.worker} ${describeExit(exit)}`, exit, { cause })
-    this.break(`${MAX_FRUITLESS_DEATHS} ${this.kind.worker}s in a row ended before finishing a task (the last ${describeExit(exit)}), the ${this.kind.pool} is not usable anymore`, lost)
-    return true
+    this.#queue.unshift(jobs)
   }
 
   /** The worker has really stopped: slots it or its relay might still have touched are free. */
@@ -530,33 +431,26 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     })
   }
 
+  #breakWith({ message, cause }: Breakage): void {
+    this.break(message, cause)
+  }
+
   /** Fails every pending and running future, and refuses new ones, as Python's broken pools do. */
   protected break(message: string, cause: unknown, futureMessage = message): void {
-    if (this.#broken) return
-    this.#broken = this.brokenError(message, cause)
+    if (!this.#life.break(this.brokenError(message, cause))) return
     this.#wakeRoomWaiters()
-    const jobs = [...this.#queue.slice(this.#head), ...this.members.flatMap((m) => [...m.jobs.values()])]
-    this.#queue = []
-    this.#head = 0
+    const jobs = [...this.#queue.takeAll(), ...this.members.flatMap((m) => [...m.jobs.values()])]
     for (const member of this.members) member.clear()
     for (const job of jobs) job.settle(false, this.brokenError(futureMessage, cause))
-    void this.#close()
+    void this.#life.close()
   }
 
-  #close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#autoscale?.stop()
-      removeSource(this.#source)
-      const members = this.members
-      this.members = []
-      for (const member of members) member.retiring = true
-      await this.stopAll(members)
-    })()
-    return this.#closing
-  }
-
-  /** Busy pools keep the process alive, idle ones do not. */
-  protected setRef(ref: boolean): void {
-    for (const member of this.members) member.setRef(ref)
+  async #close(): Promise<void> {
+    this.#autoscale?.stop()
+    removeSource(this.#source)
+    const members = this.members
+    this.members = []
+    for (const member of members) member.retiring = true
+    await this.stopAll(members)
   }
 }
