@@ -34,6 +34,23 @@ export interface PoolOptions {
   submitStacks?: boolean
 }
 
+/** Each pool's own options, named so that one given to the other pool says where it belongs. */
+export const notForThreads = misplaced('ProcessPoolExecutor', {
+  maxTasksPerChild: "; a ThreadPoolExecutor's is 'maxTasksPerWorker'",
+  env: ": threads share this process's environment",
+  serialization: ': threads pass values by structured clone',
+  onChildExit: ': a thread that dies is replaced',
+})
+export const notForProcesses = misplaced('ThreadPoolExecutor', {
+  maxTasksPerWorker: "; a ProcessPoolExecutor's is 'maxTasksPerChild'",
+  threadNamePrefix: '',
+  resourceLimits: ": limit a child's heap with execArgv: ['--max-old-space-size=<MB>']",
+})
+
+function misplaced(owner: string, hints: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(hints).map(([option, hint]) => [option, `it is an option of ${owner}${hint}`]))
+}
+
 /** The checks of the options both pools take. */
 export const poolSchema: Schema<PoolOptions> = {
   maxWorkers: integer(1, MAX_WORKERS, 'MAX_WORKERS'),

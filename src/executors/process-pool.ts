@@ -20,7 +20,7 @@ import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.j
 import { inheritedFlags } from './exec-argv.js'
 import { setRefs } from './lifecycle.js'
 import { PoolMember } from './pool-member.js'
-import { poolSchema, type PoolOptions } from './pool-options.js'
+import { notForProcesses, poolSchema, type PoolOptions } from './pool-options.js'
 import { WorkerPool } from './worker-pool.js'
 
 /** Options of ProcessPoolExecutor: the pool options plus how children start and what happens when one dies. */
@@ -52,14 +52,6 @@ const processSchema: Schema<ProcessPoolOptions> = {
   env: environment,
   serialization: oneOf('advanced', 'json'),
   onChildExit: oneOf('break', 'replace'),
-}
-
-/** Options of the other pool, named so a mix-up says where they belong. */
-const threadOnly = (instead: string): string => `it is an option of ThreadPoolExecutor${instead}`
-const notForProcesses = {
-  maxTasksPerWorker: threadOnly("; a ProcessPoolExecutor's is 'maxTasksPerChild'"),
-  threadNamePrefix: threadOnly(''),
-  resourceLimits: threadOnly(": limit a child's heap with execArgv: ['--max-old-space-size=<MB>']"),
 }
 
 const relayEntry = new URL('../../workers/process-relay.js', import.meta.url)

@@ -12,7 +12,7 @@ import type { FromWatch, FromWorker, ThreadWatchData, ThreadWorkerData, ToWatch,
 import { inheritedFlags } from './exec-argv.js'
 import { setRefs } from './lifecycle.js'
 import { PoolMember } from './pool-member.js'
-import { poolSchema, type PoolOptions } from './pool-options.js'
+import { notForThreads, poolSchema, type PoolOptions } from './pool-options.js'
 import { WorkerPool } from './worker-pool.js'
 
 /** Options of ThreadPoolExecutor: the pool options plus thread names, `maxTasksPerWorker`, `resourceLimits` and `execArgv`. */
@@ -49,15 +49,6 @@ const threadSchema: Schema<ThreadPoolOptions> = {
     codeRangeSizeMb: atLeast(0),
     stackSizeMb: atLeast(0.5, ' (a smaller stack overflows as the worker starts, which aborts this process)'),
   }),
-}
-
-/** Options of the other pool, named so a mix-up says where they belong. */
-const processOnly = (instead: string): string => `it is an option of ProcessPoolExecutor${instead}`
-const notForThreads = {
-  maxTasksPerChild: processOnly("; a ThreadPoolExecutor's is 'maxTasksPerWorker'"),
-  env: processOnly(': threads share this process\'s environment'),
-  serialization: processOnly(': threads pass values by structured clone'),
-  onChildExit: processOnly(': a thread that dies is replaced'),
 }
 
 const entry = new URL('../../workers/thread-worker.js', import.meta.url)
