@@ -93,8 +93,7 @@ export class Lifecycle {
 }
 
 /** Ties a task's AbortSignal to its future: an abort cancels it, or interrupts it once it runs. */
-export function followSignal(future: Future<unknown>, signal: AbortSignal | undefined, interrupt: (reason: unknown) => void): void {
-  if (!signal) return
+export function followSignal(future: Future<unknown>, signal: AbortSignal, interrupt: (reason: unknown) => void): void {
   if (signal.aborted) return void future.cancel()
   const onAbort = (): void => interrupt(signal.reason)
   signal.addEventListener('abort', onAbort, { once: true })

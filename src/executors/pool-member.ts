@@ -60,7 +60,10 @@ export abstract class PoolMember {
   }
 
   assign(job: Job): void {
-    clearTimeout(this.idleTimer)
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer)
+      this.idleTimer = undefined
+    }
     this.jobs.set(job.id, job)
     if (job.interruptible) this.interruptible++
     this.#outbox.push(job)

@@ -32,6 +32,7 @@
 // worker-loss.ts.
 
 import { availableParallelism } from 'node:os'
+import type { TransferListItem } from 'node:worker_threads'
 import { addSource, removeSource } from '../concurrent/blocking.js'
 import { describeExit, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
@@ -64,6 +65,8 @@ export interface PoolTraits {
   /** See DispatchLimits.interruptAlone. */
   interruptAlone: boolean
 }
+
+const NO_TRANSFER: readonly TransferListItem[] = Object.freeze([])
 
 export abstract class WorkerPool<M extends PoolMember> extends Executor implements Pinning {
   readonly maxWorkers: number
@@ -218,13 +221,13 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     if (!this.hasRoom()) {
       throw new QueueFullError(`${this.#maxQueued} tasks are already waiting for a worker (maxQueued): wait for some to start, with await whenRoom() or runInExecutor()`)
     }
-    const { signal, transfer = [], timeoutMs } = options // checked by submitWith()
+    const { signal, transfer = NO_TRANSFER, timeoutMs } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin })
     this.#life.started()
     this.#queue.push(job)
     this.#kick()
-    followSignal(job.future, signal, (reason) => this.#interrupt(job, reason))
+    if (signal) followSignal(job.future, signal, (reason) => this.#interrupt(job, reason))
     return job.future
   }
 

@@ -258,7 +258,7 @@ export class QueueExecutor extends Executor {
     future.watch(() => this.#retire(id))
     if (this.#batch.length === 0) queueMicrotask(() => this.#flush())
     this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(this.#lease ? { lease: this.#lease } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
-    followSignal(future, signal, (reason) => this.#interrupt(id, entry, reason))
+    if (signal) followSignal(future, signal, (reason) => this.#interrupt(id, entry, reason))
     return future
   }
 
