@@ -16,11 +16,11 @@ export class Pin {
   constructor(readonly name: string) {}
 }
 
-/** An executor that can pin: ThreadPoolExecutor and ProcessPoolExecutor. */
+/** An executor that can pin: ThreadPoolExecutor and ProcessPoolExecutor. Internal: its members are left out of the published types. */
 export interface Pinning {
-  /** Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier calls, as submitWith() would. */
+  /** @internal Runs `fn(...args)` on the worker `pin` is bound to (the next free one, if it is not yet), after its earlier calls, as submitWith() would. */
   submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): Future<unknown>
-  /** The series is over: its worker may be recycled again. */
+  /** @internal The series is over: its worker may be recycled again. */
   unpin(pin: Pin): void
 }
 

@@ -50,7 +50,7 @@ import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.j
 import { Job, type JobOwner } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { followSignal, Lifecycle } from './lifecycle.js'
-import type { Pin, Pinning } from './pin.js'
+import type { Pin } from './pin.js'
 import type { PoolMember } from './pool-member.js'
 import type { PoolOptions } from './pool-options.js'
 import { startFailure } from './start-failure.js'
@@ -68,7 +68,7 @@ export interface PoolTraits {
 
 const NO_TRANSFER: readonly TransferListItem[] = Object.freeze([])
 
-export abstract class WorkerPool<M extends PoolMember> extends Executor implements Pinning {
+export abstract class WorkerPool<M extends PoolMember> extends Executor {
   readonly maxWorkers: number
   protected readonly initializer: TaskSpec | undefined
   protected readonly initargs: unknown[]
@@ -205,12 +205,12 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor implemen
     this.#life.waitDrained(`the ${this.constructor.name}`)
   }
 
-  /** @internal See Pinning. */
+  /** @internal Pinning (pin.ts): runs `fn(...args)` on the worker `pin` is bound to, after its earlier calls. */
   submitPinned(pin: Pin, fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): Future<unknown> {
     return this.schedule(fn, args, options, false, pin)
   }
 
-  /** @internal See Pinning. */
+  /** @internal Pinning (pin.ts): the series is over, its worker may be recycled again. */
   unpin(pin: Pin): void {
     const member = this.members.find((m) => m.pinned.delete(pin))
     if (member?.jobs.size === 0) this.#idle(member)
