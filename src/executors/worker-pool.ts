@@ -34,7 +34,7 @@
 import { availableParallelism } from 'node:os'
 import type { TransferListItem } from 'node:worker_threads'
 import { addSource, removeSource } from '../concurrent/blocking.js'
-import { describeExit, QueueFullError, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { describeExit, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { checkRange, MAX_WORKERS } from '../concurrent/validate.js'
@@ -77,13 +77,11 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** How long an interrupted task may take to stop before its worker is killed. */
   protected readonly graceMs: number
   readonly #limits: DispatchLimits
-  readonly #maxQueued: number
-  #roomWaiters: Array<() => void> = []
   readonly #idleTimeoutMs: number
   readonly #submitStacks: boolean
   readonly #autoscale: Autoscale | undefined
   readonly #fnIds = new FunctionIds()
-  readonly #queue = new JobQueue()
+  readonly #queue: JobQueue
   #nextId = 1
   #kickScheduled = false
   readonly #life = new Lifecycle({
@@ -102,7 +100,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     super()
     this.maxWorkers = options.maxWorkers ?? Math.min((options.autoscale ? 4 : 1) * availableParallelism(), MAX_WORKERS)
     this.#limits = { workers: this.maxWorkers, maxTasksPerWorker: traits.maxTasksPerWorker ?? Infinity, interruptAlone: traits.interruptAlone }
-    this.#maxQueued = options.maxQueued ?? Infinity
+    this.#queue = new JobQueue(options.maxQueued ?? Infinity)
     this.#idleTimeoutMs = options.idleTimeoutMs ?? Infinity
     this.graceMs = options.interruptGraceMs ?? 1000
     this.initializer = options.initializer === undefined ? undefined : specOf(options.initializer)
@@ -147,22 +145,17 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected abstract setRef(ref: boolean): void
 
   override hasRoom(): boolean {
-    return this.#queue.length < this.#maxQueued
+    return this.#queue.hasRoom()
   }
 
   override whenRoom(): Promise<void> {
     if (this.hasRoom() || this.#life.isShutdown || this.#life.broken) return Promise.resolve()
-    return new Promise((resolve) => this.#roomWaiters.push(resolve))
-  }
-
-  /** Wakes every whenRoom(); they check again, so more than fit may wake. */
-  #wakeRoomWaiters(): void {
-    for (const resolve of this.#roomWaiters.splice(0)) resolve()
+    return this.#queue.whenRoom()
   }
 
   override shutdown(options?: ShutdownOptions): Promise<void> {
     return this.#life.shutdown(options, (cancelFutures) => {
-      this.#wakeRoomWaiters()
+      this.#queue.wakeWaiters()
       if (!cancelFutures) return
       for (const job of this.#queue.all()) job.future.cancel()
       for (const member of this.members) for (const job of member.jobs.values()) job.future.cancel()
@@ -218,9 +211,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin): Future<unknown> {
     this.#life.checkOpen()
-    if (!this.hasRoom()) {
-      throw new QueueFullError(`${this.#maxQueued} tasks are already waiting for a worker (maxQueued): wait for some to start, with await whenRoom() or runInExecutor()`)
-    }
+    this.#queue.checkRoom()
     const { signal, transfer = NO_TRANSFER, timeoutMs } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin })
@@ -271,7 +262,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
         member.pinned.add(job.pin)
       }
     }
-    if (this.#roomWaiters.length > 0 && this.hasRoom()) this.#wakeRoomWaiters()
+    this.#queue.wakeWaiters(true)
     for (const member of this.members) {
       for (const [job, error] of member.flush(this.#fnIds)) this.#finish(member, job, false, error)
     }
@@ -441,7 +432,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Fails every pending and running future, and refuses new ones, as Python's broken pools do. */
   protected break(message: string, cause: unknown, futureMessage = message): void {
     if (!this.#life.break(this.brokenError(message, cause))) return
-    this.#wakeRoomWaiters()
+    this.#queue.wakeWaiters()
     const jobs = [...this.#queue.takeAll(), ...this.members.flatMap((m) => [...m.jobs.values()])]
     for (const member of this.members) member.clear()
     for (const job of jobs) job.settle(false, this.brokenError(futureMessage, cause))
