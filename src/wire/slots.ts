@@ -1,13 +1,21 @@
 // The task slots: one Int32 per task handed to a worker, in a
 // SharedArrayBuffer shared by a pool and all its workers (and its relay
 // thread), so either side can decide a task's fate without a message. Every
-// change of a slot's state is one of the functions below; each is a single
-// compareExchange, so when two sides race, exactly one wins.
+// change of a slot's state is one of the functions below. Each transition
+// that two sides can race for is one compareExchange, so exactly one wins;
+// take() re-arms a slot no worker holds, and startState() writes a child's
+// private copy.
 //
-//   take ─► PENDING ──claim (worker, or relay)──► RUNNING ──interrupt (pool)──► INTERRUPTED
-//              ▲ │                                   │
-//              │ └──cancel (pool: cancel, steal)──► CANCELLED
-//              └──────giveBack (relay: a child that goes never started it)
+//   take (pool: a free slot, for the next job)
+//      │
+//      ▼      claim (worker thread, or relay)             interrupt (pool)
+//   PENDING ─────────────────────────────────► RUNNING ─────────────────► INTERRUPTED
+//      │ ▲                                        │
+//      │ └────────────────────────────────────────┘
+//      │     giveBack (relay: its child went without starting it)
+//      │
+//      └──► CANCELLED
+//           cancel (pool: cancel(), or taking back a job from a worker that went)
 //
 // A slot is the pool's until take() and after release(); between the two its
 // task's worker (or relay) may touch it, so the pool releases it only once
