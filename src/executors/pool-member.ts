@@ -22,8 +22,7 @@ const TARGET_QUEUED_MS = 1
 const MIN_WINDOW = 2
 
 export abstract class PoolMember {
-  /** The jobs it holds, by id. Changed only through assign(), remove() and clear(), which keep `interruptible`. */
-  readonly jobs = new Map<number, Job>()
+  readonly #jobs = new Map<number, Job>()
   /** How many of `jobs` may be interrupted (Job.interruptible). */
   interruptible = 0
   /** Jobs assigned but not yet sent; sent together once per dispatch. */
@@ -41,6 +40,11 @@ export abstract class PoolMember {
   error: unknown
   /** Remote objects living in this worker: it is not recycled while it holds any. */
   readonly pinned = new Set<Pin>()
+
+  /** The jobs it holds, by id; changed only by assign(), remove() and clear(), which keep `interruptible` true to it. */
+  get jobs(): ReadonlyMap<number, Job> {
+    return this.#jobs
+  }
 
   constructor(
     readonly index: number,
@@ -64,7 +68,7 @@ export abstract class PoolMember {
       clearTimeout(this.idleTimer)
       this.idleTimer = undefined
     }
-    this.jobs.set(job.id, job)
+    this.#jobs.set(job.id, job)
     if (job.interruptible) this.interruptible++
     this.#outbox.push(job)
     this.assigned++
@@ -72,11 +76,11 @@ export abstract class PoolMember {
 
   /** It no longer holds `job` (answered for, or taken back). */
   remove(job: Job): void {
-    if (this.jobs.delete(job.id) && job.interruptible) this.interruptible--
+    if (this.#jobs.delete(job.id) && job.interruptible) this.interruptible--
   }
 
   clear(): void {
-    this.jobs.clear()
+    this.#jobs.clear()
     this.interruptible = 0
   }
 
