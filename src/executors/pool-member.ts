@@ -4,6 +4,7 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import { inspect } from 'node:util'
+import { describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
 import type { Job } from './job.js'
 import type { Pin } from './pin.js'
 import { CHUNK, pushTask, type TaskBatch } from '../wire/batches.js'
@@ -82,6 +83,29 @@ export abstract class PoolMember {
   clear(): void {
     this.#jobs.clear()
     this.interruptible = 0
+  }
+
+  /**
+   * The worker is gone: its remote objects are lost, each job it started
+   * fails (`lostError`, unless the pool had interrupted it), and it gives up
+   * the rest. `live`: the jobs not yet settled as it went; `unstarted`: those
+   * to run again. Their slots are kept in slotsToFree until it has really stopped.
+   */
+  lose(exit: WorkerExit, cause: unknown, lostError: () => Error): { live: Job[]; unstarted: Job[] } {
+    for (const pin of this.pinned) {
+      pin.lost = new WorkerLost(`${pin.name} is gone: the worker that held it ${describeExit(exit)}`, exit, { cause })
+    }
+    const live = [...this.#jobs.values()].filter((job) => !job.future.done())
+    const unstarted: Job[] = []
+    for (const job of this.#jobs.values()) {
+      this.slotsToFree.push(job.slot)
+      if (job.future.done()) continue
+      if (!job.steal()) job.settle(false, job.interruptReason ?? job.pin?.lost ?? lostError())
+      else if (job.pin?.lost) job.settle(false, job.pin.lost)
+      else unstarted.push(job)
+    }
+    this.clear()
+    return { live, unstarted }
   }
 
   /** Sends the assigned jobs; returns those that could not be sent (their arguments do not clone). */

@@ -34,7 +34,7 @@
 import { availableParallelism } from 'node:os'
 import type { TransferListItem } from 'node:worker_threads'
 import { addSource, removeSource } from '../concurrent/blocking.js'
-import { describeExit, TimeoutError, WorkerLost, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { checkRange, MAX_WORKERS } from '../concurrent/validate.js'
@@ -377,19 +377,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     member.exited = true
     if (diesAtStart(member, exit)) return this.#breakWith(diedAtStart(this.kind, exit, cause ?? member.error))
     this.members = this.members.filter((m) => m !== member)
-    for (const pin of member.pinned) {
-      pin.lost = new WorkerLost(`${pin.name} is gone: the worker that held it ${describeExit(exit)}`, exit, { cause: cause ?? member.error })
-    }
-    const unstarted: Job[] = []
-    const live = [...member.jobs.values()].filter((job) => !job.future.done())
-    for (const job of member.jobs.values()) {
-      member.slotsToFree.push(job.slot)
-      if (job.future.done()) continue
-      if (!job.steal()) job.settle(false, job.interruptReason ?? job.pin?.lost ?? this.lostError(exit, cause ?? member.error))
-      else if (job.pin?.lost) job.settle(false, job.pin.lost)
-      else unstarted.push(job)
-    }
-    member.clear()
+    const { live, unstarted } = member.lose(exit, cause ?? member.error, () => this.lostError(exit, cause ?? member.error))
     this.#requeue(undefined, unstarted)
     const fruitless = member.retiring ? undefined : this.#fruitless.died(live, this.kind, exit, cause ?? member.error)
     if (fruitless) return this.#breakWith(fruitless)
