@@ -22,7 +22,7 @@ export { Executor, type ShutdownOptions, type SubmitOptions } from './executors/
 export { MapResults, type MapOptions } from './executors/map.js'
 export { ThreadPoolExecutor, type ThreadPoolOptions } from './executors/thread-pool.js'
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './executors/process-pool.js'
-export type { PoolOptions } from './executors/worker-pool.js'
+export type { PoolOptions } from './executors/pool-options.js'
 export type { AutoscaleOptions } from './executors/autoscale.js'
 export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ResultOf, type Task, type TaskRef } from './executors/task.js'
 export { wrapSync, type AsyncModule } from './proxy/wrap-sync.js'

@@ -9,7 +9,7 @@ import {
   asCompleted, Future, MAX_WORKERS, ProcessPoolExecutor, taskRef, ThreadPoolExecutor, wait,
   type ProcessPoolOptions, type SubmitOptions, type ThreadPoolOptions,
 } from 'concurrent-futures'
-import { callAt, callLater, gather, runInExecutorWith, sleep, wait as loopWait, waitFor } from 'concurrent-futures/loop'
+import { callAt, callLater, gather, runInExecutor, runInExecutorWith, shutdownDefaultExecutor, sleep, wait as loopWait, waitFor } from 'concurrent-futures/loop'
 import { QueueExecutor } from 'concurrent-futures/queue'
 import { finished, pool, tasks } from './helpers.js'
 
@@ -132,6 +132,13 @@ describe('function arguments', () => {
     refuses(() => wait([finished(1)], { timeOut: 1 } as never), /did you mean 'timeout'\?/)
     refuses(() => asCompleted([1] as never), /asCompleted\(\) takes Futures only/)
     refuses(() => asCompleted(new Future() as never), /got one Future/)
+  })
+
+  it('shutdownDefaultExecutor() refuses a bad timeout before it shuts anything down', async () => {
+    for (const bad of [-1, NaN, '10', {}]) {
+      await expect(shutdownDefaultExecutor(bad as never)).rejects.toThrow(/shutdownDefaultExecutor\(\) timeoutMs/)
+    }
+    await expect(runInExecutor(null, tasks.add, 1, 2)).resolves.toBe(3) // the default executor is still there
   })
 
   it('the loop\'s wait() and gather() name what is wrong', async () => {

@@ -1,7 +1,7 @@
 // Turns a TaskSpec back into a function inside a worker.
 
 import { pathToFileURL } from 'node:url'
-import type { TaskSpec } from '../src/executors/task.js'
+import type { TaskSpec } from '../src/wire/task-spec.js'
 
 type Fn = (...args: unknown[]) => unknown
 

@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads'
 import type { Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { INTERRUPTED, RUNNING, type ChildInit, type FromWorker, type ToChild, type ToWorker } from '../src/wire/protocol.js'
+import type { ChildInit, FromWorker, ToChild, ToWorker } from '../src/wire/protocol.js'
+import { interrupt as interruptSlot, startState } from '../src/wire/slots.js'
 import { initContext, interrupt, interruptedOnStart, interruptOnStart } from '../src/wire/task-context.js'
 import { initialize, taskRunner, type Runner } from './task-runner.js'
 
@@ -69,8 +70,9 @@ async function start(init: ChildInit): Promise<void> {
   states = new Int32Array(init.slotCount)
   initContext(init.name, states)
   runner = taskRunner({
+    // The relay claimed it in the pool's slots; this is the child's own copy.
     claim: (slot) => {
-      Atomics.store(states!, slot, interruptedOnStart(slot) ? INTERRUPTED : RUNNING)
+      startState(states!, slot, interruptedOnStart(slot))
       return true
     },
     post,
@@ -82,7 +84,7 @@ async function start(init: ChildInit): Promise<void> {
   run = (message) => {
     if (!('interrupt' in message)) return runner!.receive(message)
     if (runner!.waiting(message.interrupt)) return interruptOnStart(message.interrupt, message.reason)
-    Atomics.compareExchange(states!, message.interrupt, RUNNING, INTERRUPTED)
+    interruptSlot(states!, message.interrupt)
     interrupt(message.interrupt, message.reason)
   }
   for (const message of early.splice(0)) run(message)

@@ -23,8 +23,10 @@ import { ring } from '../src/concurrent/blocking.js'
 import { longTimeout } from '../src/concurrent/long-timer.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import {
-  FAILED, PENDING, RUNNING, SKIPPED, type FromRelay, type FromWorker, type RelayData, type TaskBatch, type ToChild, type ToRelay,
-} from '../src/wire/protocol.js'
+  copyTask, dropTasks, FAILED, pushResult, resultCount, SKIPPED, taskArgs, taskCount, taskId, taskSlot, type TaskBatch,
+} from '../src/wire/batches.js'
+import type { FromRelay, FromWorker, RelayData, ToChild, ToRelay } from '../src/wire/protocol.js'
+import { claim, giveBack as giveBackSlot } from '../src/wire/slots.js'
 
 const { port, doorbell, slots: slotBuffer, entry, fork: forkOptions } = workerData as RelayData
 const bell = new Int32Array(doorbell)
@@ -32,7 +34,7 @@ const slots = new Int32Array(slotBuffer)
 
 interface Child {
   process: ChildProcess
-  /** Tasks from the pool not yet sent on: five entries each, as in a TaskBatch. */
+  /** Tasks from the pool not yet sent on, as in a TaskBatch. */
   held: unknown[]
   /** Function definitions to send with the next tasks. */
   defs: NonNullable<TaskBatch['defs']>
@@ -105,7 +107,7 @@ function spawn(id: number, init: ToChild): void {
   child.on('message', (message: FromWorker) => {
     const state = children.get(id)
     if (state && 'results' in message) {
-      answer(state, message.results.length / 3)
+      answer(state, resultCount(message.results))
       pump(id, state)
     } else if (state && 'event' in message && message.event === 'exit') {
       giveBack(state, message.running)
@@ -160,7 +162,7 @@ function giveBack(state: Child, running: number | undefined): void {
   state.leaving = true
   const { sent } = state
   for (let i = state.answered; i < sent.length; i += 2) {
-    if (sent[i] !== running) Atomics.compareExchange(slots, sent[i + 1]!, RUNNING, PENDING)
+    if (sent[i] !== running) giveBackSlot(slots, sent[i + 1]!)
   }
 }
 
@@ -181,12 +183,13 @@ function pump(id: number, state: Child): void {
   const tasks: unknown[] = []
   const skipped: unknown[] = []
   const busy = unanswered(state) > 0
-  let i = 0
-  for (; i < held.length && ((!busy && tasks.length === 0) || held.length - i > 5); i += 5) {
-    if (Atomics.compareExchange(slots, held[i + 1] as number, PENDING, RUNNING) === PENDING) tasks.push(...held.slice(i, i + 5))
-    else skipped.push(held[i], SKIPPED, undefined)
+  const count = taskCount(held)
+  let k = 0
+  for (; k < count && ((!busy && tasks.length === 0) || count - k > 1); k++) {
+    if (claim(slots, taskSlot(held, k))) copyTask(held, k, tasks)
+    else pushResult(skipped, taskId(held, k), SKIPPED, undefined)
   }
-  held.splice(0, i)
+  dropTasks(held, k)
   if (skipped.length > 0) post({ from: id, message: { results: skipped, busyMs: 0 } })
   if (tasks.length === 0) return
   const defs = state.defs.splice(0)
@@ -206,7 +209,7 @@ function send(id: number, state: Child, message: ToChild): void {
 }
 
 function noteSent(state: Child, tasks: unknown[]): void {
-  for (let i = 0; i < tasks.length; i += 5) state.sent.push(tasks[i] as number, tasks[i + 1] as number)
+  for (let k = 0; k < taskCount(tasks); k++) state.sent.push(taskId(tasks, k), taskSlot(tasks, k))
 }
 
 /**
@@ -218,15 +221,16 @@ function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknow
   const results: unknown[] = []
   // The definitions are plain data; later tasks need them even if none of these go.
   if (batch.defs) state.process.send({ defs: batch.defs, tasks: [] })
-  for (let i = 0; i < batch.tasks.length; i += 5) {
-    const task = batch.tasks.slice(i, i + 5)
+  for (let k = 0; k < taskCount(batch.tasks); k++) {
+    const task: unknown[] = []
+    copyTask(batch.tasks, k, task)
     try {
       state.process.send({ tasks: task })
       noteSent(state, task)
     } catch (error) {
-      const args = inspect(task[3], { depth: 1, breakLength: Infinity })
+      const args = inspect(taskArgs(task, 0), { depth: 1, breakLength: Infinity })
       const reason = new TypeError(`the task's arguments cannot be sent to a child process (${args}): ${(error as Error).message}`, { cause: error ?? batchError })
-      results.push(task[0], FAILED, encodeThrown(reason, 'clone'))
+      pushResult(results, taskId(task, 0), FAILED, encodeThrown(reason, 'clone'))
     }
   }
   if (results.length === 0) return

@@ -4,9 +4,13 @@
 
 import { carry, type Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { CHUNK, FAILED, FLUSH_FIRST, OK, REPORT_START, SKIPPED, type FromWorker, type TaskBatch } from '../src/wire/protocol.js'
+import {
+  CHUNK, FAILED, FLUSH_FIRST, OK, pushResult, REPORT_START, resultCount, resultPayload, resultStatus, setResult, SKIPPED,
+  taskArgs, taskCount, taskFlags, taskFn, taskId, taskSlot, type TaskBatch,
+} from '../src/wire/batches.js'
+import type { FromWorker } from '../src/wire/protocol.js'
 import { enterTask, leaveTask } from '../src/wire/task-context.js'
-import type { TaskSpec } from '../src/executors/task.js'
+import type { TaskSpec } from '../src/wire/task-spec.js'
 import { loadTask } from './load-task.js'
 
 type Fn = (...args: unknown[]) => unknown
@@ -35,6 +39,7 @@ export interface Runner {
 export function taskRunner(transport: Transport): Runner {
   const loading = new Map<number, Promise<Fn>>()
   const loaded = new Map<number, Fn>()
+  /** Tasks received, as in a TaskBatch; `head` is the next to run. */
   const queue: unknown[] = []
   let head = 0
   let results: unknown[] = []
@@ -58,7 +63,7 @@ export function taskRunner(transport: Transport): Runner {
     running = true
     started = performance.now()
     for (;;) {
-      if (head === queue.length) {
+      if (head === taskCount(queue)) {
         queue.length = head = 0
         flush()
         const next = transport.pull()
@@ -67,11 +72,12 @@ export function taskRunner(transport: Transport): Runner {
         receive(next)
         continue
       }
-      const id = queue[head++] as number
-      const slot = queue[head++] as number
-      const fnId = queue[head++] as number
-      const args = queue[head++] as unknown[]
-      const flags = queue[head++] as number
+      const k = head++
+      const id = taskId(queue, k)
+      const slot = taskSlot(queue, k)
+      const fnId = taskFn(queue, k)
+      const args = taskArgs(queue, k)
+      const flags = taskFlags(queue, k)
       // Load the function before claiming the task, so it stays cancellable while its module loads.
       let fn = loaded.get(fnId)
       let loadError: unknown
@@ -81,7 +87,7 @@ export function taskRunner(transport: Transport): Runner {
         loadingSlot = undefined
       }
       if (!transport.claim(slot)) {
-        results.push(id, SKIPPED, undefined)
+        pushResult(results, id, SKIPPED, undefined)
         continue
       }
       if (flags & FLUSH_FIRST) flush()
@@ -93,9 +99,9 @@ export function taskRunner(transport: Transport): Runner {
         let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!(...a)) : fn(...args)
         if (flags & CHUNK && (value as unknown[]).some(isThenable)) value = await Promise.all(value as unknown[])
         else if (isThenable(value)) value = await value
-        results.push(id, OK, value)
+        pushResult(results, id, OK, value)
       } catch (error) {
-        results.push(id, FAILED, encodeThrown(error, transport.channel))
+        pushResult(results, id, FAILED, encodeThrown(error, transport.channel))
       } finally {
         current = undefined
         leaveTask()
@@ -123,13 +129,12 @@ export function taskRunner(transport: Transport): Runner {
 
   /** A result that cannot be sent fails only its own task. */
   function failUnsendable(batch: unknown[]): unknown[] {
-    for (let i = 0; i < batch.length; i += 3) {
-      if (batch[i + 1] !== OK) continue
+    for (let k = 0; k < resultCount(batch); k++) {
+      if (resultStatus(batch, k) !== OK) continue
       try {
-        batch[i + 2] = carry(batch[i + 2], transport.channel) // the copy, so the second post cannot fail on it
+        setResult(batch, k, OK, carry(resultPayload(batch, k), transport.channel)) // the copy, so the second post cannot fail on it
       } catch (error) {
-        batch[i + 1] = FAILED
-        batch[i + 2] = encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }), transport.channel)
+        setResult(batch, k, FAILED, encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }), transport.channel))
       }
     }
     return batch
@@ -137,7 +142,7 @@ export function taskRunner(transport: Transport): Runner {
 
   function waiting(slot: number): boolean {
     if (slot === loadingSlot) return true
-    for (let i = head + 1; i < queue.length; i += 5) if (queue[i] === slot) return true
+    for (let k = head; k < taskCount(queue); k++) if (taskSlot(queue, k) === slot) return true
     return false
   }
 

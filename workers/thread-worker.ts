@@ -5,7 +5,9 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { PENDING, RUNNING, type FromWorker, type TaskBatch, type ThreadWorkerData, type ToWorker } from '../src/wire/protocol.js'
+import type { TaskBatch } from '../src/wire/batches.js'
+import type { FromWorker, ThreadWorkerData, ToWorker } from '../src/wire/protocol.js'
+import { claim } from '../src/wire/slots.js'
 import { initContext, interrupt } from '../src/wire/task-context.js'
 import { initialize, taskRunner } from './task-runner.js'
 
@@ -37,7 +39,7 @@ process.on('exit', (code) => {
 })
 
 const runner = taskRunner({
-  claim: (slot) => Atomics.compareExchange(slots, slot, PENDING, RUNNING) === PENDING,
+  claim: (slot) => claim(slots, slot),
   post,
   pull: () => {
     // An interrupt is for the running task, which is not running while the queue is pulled.

@@ -6,7 +6,7 @@
 //      └─cancel()─► CANCELLED
 //
 // A future run by a pool is claimed by its worker through shared memory (see
-// TaskSlots in executors/job.ts, states in wire/protocol.ts), so RUNNING is read from there, and cancel() races
+// wire/slots.ts), so RUNNING is read from there, and cancel() races
 // the worker atomically: whichever flips the slot first wins.
 
 import { inspect } from 'node:util'

@@ -1,115 +1,88 @@
-// One submitted call, from submit() until its future settles, and the
-// shared-memory slots that let a worker claim it.
+// One submitted call, from submit() until its future settles: what the pool
+// sends, and the task slot (src/wire/slots.ts) through which the pool and a
+// worker decide, without a message, whether it runs.
 
 import type { TransferListItem } from 'node:worker_threads'
-import type { Claim, Future } from '../concurrent/future.js'
-import { CANCELLED, INTERRUPTED, PENDING, RUNNING } from '../wire/protocol.js'
-import type { TaskSpec } from './task.js'
+import { Future, type Claim } from '../concurrent/future.js'
+import { CHUNK, FLUSH_FIRST, REPORT_START } from '../wire/batches.js'
+import { cancel, interrupt, started, type TaskSlots } from '../wire/slots.js'
+import type { TaskSpec } from '../wire/task-spec.js'
+import type { Pin } from './pin.js'
 
-/**
- * The most jobs one worker holds at once: its window (pool-member.ts) and
- * its pinned calls alike. Every other capacity derives from it.
- */
-export const MAX_JOBS_PER_WORKER = 512
-
-/**
- * A fixed set of Int32 task slots in one SharedArrayBuffer, shared with every
- * worker of a pool: enough for each worker's jobs, and as many again for
- * workers that are going but may still touch theirs (their slots are freed
- * only once they are gone). The pool takes one only when one is available.
- */
-export class TaskSlots {
-  readonly buffer: SharedArrayBuffer
-  readonly states: Int32Array
-  readonly #free: number[]
-
-  constructor(maxWorkers: number) {
-    const capacity = maxWorkers * MAX_JOBS_PER_WORKER * 2
-    this.buffer = new SharedArrayBuffer(capacity * 4)
-    this.states = new Int32Array(this.buffer)
-    this.#free = Array.from({ length: capacity }, (_, i) => capacity - 1 - i)
-  }
-
-  get available(): number {
-    return this.#free.length
-  }
-
-  take(): number {
-    const slot = this.#free.pop()
-    if (slot === undefined) throw new Error('no free task slot: the pool takes one only when one is available')
-    Atomics.store(this.states, slot, PENDING)
-    return slot
-  }
-
-  release(slot: number): void {
-    this.#free.push(slot)
-  }
+/** What a pool shares with all its jobs. */
+export interface JobOwner {
+  readonly slots: TaskSlots
+  /** Called once when a job stops counting as work: its future settled or was cancelled, by anyone. */
+  retire(job: Job): void
 }
 
-/**
- * Tasks that must run on one worker, in submission order: the calls on a
- * remote object. The first task binds it to the worker that runs it.
- */
-export class Pin {
-  /** The worker it is bound to (a PoolMember, typed loosely to keep this file free of it). */
-  member: { pinned: Set<Pin> } | undefined
-  /** Set once the worker is gone: every later task fails with it. */
-  lost: Error | undefined
-
-  constructor(readonly name: string) {}
+export interface JobInit {
+  id: number
+  spec: TaskSpec
+  /** The call's arguments, or (chunk) a list of argument lists. */
+  args: unknown[]
+  chunk: boolean
+  transfer: readonly TransferListItem[]
+  submitSite: { stack?: string }
+  timeoutMs: number | undefined
+  /** It has an AbortSignal: it may be interrupted. */
+  signalled: boolean
+  pin: Pin | undefined
 }
 
 export class Job implements Claim {
+  readonly future = new Future<unknown>()
+  readonly id: number
+  readonly spec: TaskSpec
+  readonly args: unknown[]
+  /** Task flags (batches.ts). */
+  readonly flags: number
+  readonly transfer: readonly TransferListItem[]
+  readonly submitSite: { stack?: string }
+  readonly timeoutMs: number | undefined
+  /** It has a timeout or an AbortSignal, so the pool may have to stop its worker. */
+  readonly interruptible: boolean
+  readonly pin: Pin | undefined
   slot = -1
   /** Why the pool asked the running task to stop; the future fails with it if the worker has to go. */
   interruptReason: unknown
-  /** A timed action (timeout, grace period) and when it is due; the pool runs it from a timer or a blocked wait. */
-  wakeAt = Infinity
-  onWake: (() => void) | undefined
-  timer: NodeJS.Timeout | undefined
+  readonly #owner: JobOwner
 
-  constructor(
-    readonly id: number,
-    readonly future: Future<unknown>,
-    readonly spec: TaskSpec,
-    readonly args: unknown[],
-    readonly flags: number,
-    readonly transfer: readonly TransferListItem[],
-    readonly submitSite: { stack?: string },
-    readonly timeoutMs: number | undefined,
-    /** It has a timeout or an AbortSignal, so the pool may have to stop its worker. */
-    readonly interruptible: boolean,
-    readonly slots: TaskSlots,
-    /** Called once when the job stops counting as work: its future settled or was cancelled, by anyone. */
-    readonly onRetire: (job: Job) => void,
-    readonly pin?: Pin,
-  ) {
-    future.bindClaim(this)
+  constructor(owner: JobOwner, init: JobInit) {
+    this.#owner = owner
+    this.id = init.id
+    this.spec = init.spec
+    this.args = init.args
+    this.transfer = init.transfer
+    this.submitSite = init.submitSite
+    this.timeoutMs = init.timeoutMs
+    this.interruptible = init.timeoutMs !== undefined || init.signalled
+    this.flags = (init.chunk ? CHUNK : 0) | (init.timeoutMs === undefined ? 0 : REPORT_START) | (this.interruptible ? FLUSH_FIRST : 0)
+    this.pin = init.pin
+    this.future.bindClaim(this)
   }
 
   running(): boolean {
-    if (this.slot < 0) return false
-    const state = Atomics.load(this.slots.states, this.slot)
-    return state === RUNNING || state === INTERRUPTED
+    return this.slot >= 0 && started(this.#owner.slots.states, this.slot)
   }
 
   tryCancel(): boolean {
-    return this.slot < 0 || Atomics.compareExchange(this.slots.states, this.slot, PENDING, CANCELLED) === PENDING
+    return this.slot < 0 || cancel(this.#owner.slots.states, this.slot)
   }
 
   /** However its future was settled (by its task, its user or a cancel), the job stops counting as work, once. */
   settled(): void {
-    this.onRetire(this)
+    this.#owner.retire(this)
   }
 
   /** Takes back a task no worker has started, so no worker can start it; false if one did. */
   steal(): boolean {
-    return Atomics.compareExchange(this.slots.states, this.slot, PENDING, CANCELLED) === PENDING
+    return cancel(this.#owner.slots.states, this.slot)
   }
 
   /** Requests a stop of the running task; false if it is not running. */
   markInterrupted(reason: unknown): boolean {
-    if (this.slot < 0 || Atomics.compareExchange(this.slots.states, this.slot, RUNNING, INTERRUPTED) !== RUNNING) return false
+    if (this.slot < 0 || !interrupt(this.#owner.slots.states, this.slot)) return false
     this.interruptReason = reason
     return true
   }

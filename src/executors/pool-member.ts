@@ -4,17 +4,28 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import { inspect } from 'node:util'
-import { MAX_JOBS_PER_WORKER, type Job, type Pin } from './job.js'
-import type { TaskSpec } from './task.js'
-import { CHUNK, type TaskBatch, type ToWorker } from '../wire/protocol.js'
+import { describeExit, WorkerLost, type WorkerExit } from '../concurrent/errors.js'
+import type { Job } from './job.js'
+import type { Pin } from './pin.js'
+import { CHUNK, pushTask, type TaskBatch } from '../wire/batches.js'
 import type { Channel } from '../wire/channel.js'
 import { encodeThrown } from '../wire/error-codec.js'
+import type { ToWorker } from '../wire/protocol.js'
+import { MAX_JOBS_PER_WORKER } from '../wire/slots.js'
+import type { FunctionIds } from '../wire/task-spec.js'
 
 /** Keep about this much work queued in each worker beyond the task it runs. */
 const TARGET_QUEUED_MS = 1
+/**
+ * The fewest jobs a worker may hold: the one it runs and the next, so a
+ * worker that claims each task as it starts it never idles between messages.
+ */
+const MIN_WINDOW = 2
 
 export abstract class PoolMember {
-  readonly jobs = new Map<number, Job>()
+  readonly #jobs = new Map<number, Job>()
+  /** How many of `jobs` may be interrupted (Job.interruptible). */
+  interruptible = 0
   /** Jobs assigned but not yet sent; sent together once per dispatch. */
   #outbox: Job[] = []
   #knownFunctions = new Set<number>()
@@ -31,18 +42,21 @@ export abstract class PoolMember {
   /** Remote objects living in this worker: it is not recycled while it holds any. */
   readonly pinned = new Set<Pin>()
 
+  /** The jobs it holds, by id; changed only by assign(), remove() and clear(), which keep `interruptible` true to it. */
+  get jobs(): ReadonlyMap<number, Job> {
+    return this.#jobs
+  }
+
   constructor(
     readonly index: number,
-    /** The fewest jobs it may hold: 2 where a worker claims each task as it starts it, so it never idles between messages. */
-    readonly minWindow: number,
     /** How messages reach the worker: an interrupt's reason is encoded for it. */
     readonly channel: Channel,
   ) {}
 
   /** How many jobs this worker may hold: the one it runs and about TARGET_QUEUED_MS more. */
   get window(): number {
-    if (this.#avgTaskMs === undefined) return this.minWindow
-    return Math.min(MAX_JOBS_PER_WORKER, Math.max(this.minWindow, Math.floor(TARGET_QUEUED_MS / Math.max(this.#avgTaskMs, 0.0005)) + 1))
+    if (this.#avgTaskMs === undefined) return MIN_WINDOW
+    return Math.min(MAX_JOBS_PER_WORKER, Math.max(MIN_WINDOW, Math.floor(TARGET_QUEUED_MS / Math.max(this.#avgTaskMs, 0.0005)) + 1))
   }
 
   recordBatch(count: number, busyMs: number): void {
@@ -51,14 +65,51 @@ export abstract class PoolMember {
   }
 
   assign(job: Job): void {
-    clearTimeout(this.idleTimer)
-    this.jobs.set(job.id, job)
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer)
+      this.idleTimer = undefined
+    }
+    this.#jobs.set(job.id, job)
+    if (job.interruptible) this.interruptible++
     this.#outbox.push(job)
     this.assigned++
   }
 
+  /** It no longer holds `job` (answered for, or taken back). */
+  remove(job: Job): void {
+    if (this.#jobs.delete(job.id) && job.interruptible) this.interruptible--
+  }
+
+  clear(): void {
+    this.#jobs.clear()
+    this.interruptible = 0
+  }
+
+  /**
+   * The worker is gone: its remote objects are lost, each job it started
+   * fails (`lostError`, unless the pool had interrupted it), and it gives up
+   * the rest. `live`: the jobs not yet settled as it went; `unstarted`: those
+   * to run again. Their slots are kept in slotsToFree until it has really stopped.
+   */
+  lose(exit: WorkerExit, cause: unknown, lostError: () => Error): { live: Job[]; unstarted: Job[] } {
+    for (const pin of this.pinned) {
+      pin.lost = new WorkerLost(`${pin.name} is gone: the worker that held it ${describeExit(exit)}`, exit, { cause })
+    }
+    const live = [...this.#jobs.values()].filter((job) => !job.future.done())
+    const unstarted: Job[] = []
+    for (const job of this.#jobs.values()) {
+      this.slotsToFree.push(job.slot)
+      if (job.future.done()) continue
+      if (!job.steal()) job.settle(false, job.interruptReason ?? job.pin?.lost ?? lostError())
+      else if (job.pin?.lost) job.settle(false, job.pin.lost)
+      else unstarted.push(job)
+    }
+    this.clear()
+    return { live, unstarted }
+  }
+
   /** Sends the assigned jobs; returns those that could not be sent (their arguments do not clone). */
-  flush(fnIds: (spec: TaskSpec) => number): Array<[Job, Error]> {
+  flush(fnIds: FunctionIds): Array<[Job, Error]> {
     if (this.#outbox.length === 0) return []
     const jobs = this.#outbox
     this.#outbox = []
@@ -75,23 +126,20 @@ export abstract class PoolMember {
     this.send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason, this.channel) })
   }
 
-  /** Whether this worker keeps the process alive. */
-  abstract setRef(ref: boolean): void
-
   protected abstract send(message: ToWorker, transfer?: TransferListItem[]): void
 
-  #post(jobs: Job[], fnIds: (spec: TaskSpec) => number): boolean {
+  #post(jobs: Job[], fnIds: FunctionIds): boolean {
     const batch: TaskBatch = { tasks: [] }
     const transfer: TransferListItem[] = []
     const newFunctions: number[] = []
     for (const job of jobs) {
-      const fnId = fnIds(job.spec)
+      const fnId = fnIds.of(job.spec)
       if (!this.#knownFunctions.has(fnId) && !newFunctions.includes(fnId)) {
         newFunctions.push(fnId)
         ;(batch.defs ??= []).push([fnId, job.spec])
       }
-      batch.tasks.push(job.id, job.slot, fnId, job.args, job.flags)
-      transfer.push(...job.transfer)
+      pushTask(batch.tasks, job.id, job.slot, fnId, job.args, job.flags)
+      for (const item of job.transfer) transfer.push(item)
     }
     try {
       this.send(batch, transfer)

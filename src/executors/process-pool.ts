@@ -18,8 +18,10 @@ import { BrokenProcessPool, describeExit, WorkerLost, type WorkerExit } from '..
 import { checkOptions, environment, oneOf, positiveInteger, strings, type Schema } from '../concurrent/validate.js'
 import type { FromRelay, RelayData, ToRelay, ToWorker } from '../wire/protocol.js'
 import { inheritedFlags } from './exec-argv.js'
+import { setRefs } from './lifecycle.js'
 import { PoolMember } from './pool-member.js'
-import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
+import { notForProcesses, poolSchema, type PoolOptions } from './pool-options.js'
+import { WorkerPool } from './worker-pool.js'
 
 /** Options of ProcessPoolExecutor: the pool options plus how children start and what happens when one dies. */
 export interface ProcessPoolOptions extends PoolOptions {
@@ -52,14 +54,6 @@ const processSchema: Schema<ProcessPoolOptions> = {
   onChildExit: oneOf('break', 'replace'),
 }
 
-/** Options of the other pool, named so a mix-up says where they belong. */
-const threadOnly = (instead: string): string => `it is an option of ThreadPoolExecutor${instead}`
-const notForProcesses = {
-  maxTasksPerWorker: threadOnly("; a ProcessPoolExecutor's is 'maxTasksPerChild'"),
-  threadNamePrefix: threadOnly(''),
-  resourceLimits: threadOnly(": limit a child's heap with execArgv: ['--max-old-space-size=<MB>']"),
-}
-
 const relayEntry = new URL('../../workers/process-relay.js', import.meta.url)
 const childEntry = new URL('../../workers/process-child.js', import.meta.url)
 let poolCounter = 0
@@ -86,7 +80,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   constructor(options: ProcessPoolOptions = {}) {
     const checked = checkOptions(options, processSchema, 'ProcessPoolExecutor', notForProcesses)
     if (checked.serialization === 'json' && checked.initargs) jsonInitargs(checked.initargs)
-    super(checked, checked.maxTasksPerChild, true)
+    super(checked, { maxTasksPerWorker: checked.maxTasksPerChild, interruptAlone: true })
     const { serialization = 'advanced', onChildExit = 'break' } = checked
     this.#fork = { execArgv: checked.execArgv ?? inheritedFlags('process'), serialization }
     this.#env = checked.env
@@ -191,14 +185,7 @@ export class ProcessPoolExecutor extends WorkerPool<ProcessMember> {
   }
 
   protected override setRef(ref: boolean): void {
-    if (!this.#relay) return
-    if (ref) {
-      this.#relay.thread.ref()
-      this.#relay.port.ref()
-    } else {
-      this.#relay.thread.unref()
-      this.#relay.port.unref()
-    }
+    setRefs(ref, this.#relay?.thread, this.#relay?.port)
   }
 }
 
@@ -210,11 +197,7 @@ class ProcessMember extends PoolMember {
     readonly relay: MessagePort,
     serialization: 'advanced' | 'json',
   ) {
-    super(index, 2, serialization)
-  }
-
-  override setRef(): void {
-    // The relay thread holds the children; ProcessPoolExecutor refs it.
+    super(index, serialization)
   }
 
   protected override send(message: ToWorker, transfer: TransferListItem[] = []): void {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
 import { show, string } from '../concurrent/validate.js'
 import type { Received } from '../wire/channel.js'
+import type { TaskSpec } from '../wire/task-spec.js'
 
 /** Any function; tasks never see `this`. */
 export type AnyFn = (...args: never[]) => unknown
@@ -32,9 +33,6 @@ export type ResultOf<F> = F extends (...args: never[]) => infer R ? Received<Awa
 export type ModuleTasks<M> = {
   readonly [K in keyof M as M[K] extends AnyFn ? K : never]: M[K] extends AnyFn ? TaskRef<M[K]> : never
 }
-
-/** How a task travels to a worker. */
-export type TaskSpec = { module: string; exportName: string } | { source: string }
 
 /**
  * References to the functions a module exports, typed by the module:
@@ -87,16 +85,17 @@ export function checkTask(value: unknown, name: string): Task<AnyFn> {
   return value as Task<AnyFn>
 }
 
-const sources = new WeakMap<AnyFn, TaskSpec>()
+/** One spec per function or TaskRef, made at its first submit: the pool knows a function by its spec's identity (FunctionIds). */
+const specs = new WeakMap<Task<AnyFn>, TaskSpec>()
 
 /** The spec a worker needs to find `task`; throws TypeError for what cannot travel. */
 export function specOf(task: Task<AnyFn>): TaskSpec {
-  if (isTaskRef(task)) return { module: task.module, exportName: task.exportName }
-  if (typeof task !== 'function') {
+  let spec = specs.get(task)
+  if (spec) return spec
+  if (isTaskRef(task)) spec = { module: task.module, exportName: task.exportName }
+  else if (typeof task !== 'function') {
     throw new TypeError(`a task must be a function or a TaskRef from fromModule(), got ${inspect(task)}`)
-  }
-  let spec = sources.get(task)
-  if (!spec) {
+  } else {
     const source = Function.prototype.toString.call(task)
     if (source.endsWith('{ [native code] }')) {
       throw new TypeError(
@@ -105,11 +104,7 @@ export function specOf(task: Task<AnyFn>): TaskSpec {
       )
     }
     spec = { source }
-    sources.set(task, spec)
   }
+  specs.set(task, spec)
   return spec
-}
-
-export function specKey(spec: TaskSpec): string {
-  return 'source' in spec ? `s:${spec.source}` : `m:${spec.module}#${spec.exportName}`
 }

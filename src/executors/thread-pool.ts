@@ -10,8 +10,10 @@ import { BrokenThreadPool, describeExit, WorkerLost, type WorkerExit } from '../
 import { atLeast, checkOptions, nested, positiveInteger, string, strings, type Schema } from '../concurrent/validate.js'
 import type { FromWatch, FromWorker, ThreadWatchData, ThreadWorkerData, ToWatch, ToWorker } from '../wire/protocol.js'
 import { inheritedFlags } from './exec-argv.js'
+import { setRefs } from './lifecycle.js'
 import { PoolMember } from './pool-member.js'
-import { poolSchema, WorkerPool, type PoolOptions } from './worker-pool.js'
+import { notForThreads, poolSchema, type PoolOptions } from './pool-options.js'
+import { WorkerPool } from './worker-pool.js'
 
 /** Options of ThreadPoolExecutor: the pool options plus thread names, `maxTasksPerWorker`, `resourceLimits` and `execArgv`. */
 export interface ThreadPoolOptions extends PoolOptions {
@@ -49,15 +51,6 @@ const threadSchema: Schema<ThreadPoolOptions> = {
   }),
 }
 
-/** Options of the other pool, named so a mix-up says where they belong. */
-const processOnly = (instead: string): string => `it is an option of ProcessPoolExecutor${instead}`
-const notForThreads = {
-  maxTasksPerChild: processOnly("; a ThreadPoolExecutor's is 'maxTasksPerWorker'"),
-  env: processOnly(': threads share this process\'s environment'),
-  serialization: processOnly(': threads pass values by structured clone'),
-  onChildExit: processOnly(': a thread that dies is replaced'),
-}
-
 const entry = new URL('../../workers/thread-worker.js', import.meta.url)
 const watchEntry = new URL('../../workers/thread-watch.js', import.meta.url)
 let poolCounter = 0
@@ -84,7 +77,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
 
   constructor(options: ThreadPoolOptions = {}) {
     const checked = checkOptions(options, threadSchema, 'ThreadPoolExecutor', notForThreads)
-    super(checked, checked.maxTasksPerWorker, false)
+    super(checked, { maxTasksPerWorker: checked.maxTasksPerWorker, interruptAlone: false })
     this.#prefix = checked.threadNamePrefix ?? `ThreadPoolExecutor-${poolCounter++}`
     this.#resourceLimits = checked.resourceLimits
     const inherited = inheritedFlags('thread')
@@ -169,7 +162,12 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     }
   }
 
-  protected override stop(member: ThreadMember): void {
+  /**
+   * A thread's one way to stop is terminate(), whatever `kill` says: the pool
+   * stops a worker without `kill` only once it holds no work (it retires an
+   * idle worker), so no task is cut short.
+   */
+  protected override stop(member: ThreadMember, _kill: boolean | 'SIGTERM'): void {
     void member.thread.terminate()
   }
 
@@ -184,6 +182,10 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
   protected override brokenError(message: string, cause: unknown): BrokenThreadPool {
     return new BrokenThreadPool(message, { cause })
   }
+
+  protected override setRef(ref: boolean): void {
+    for (const member of this.members) setRefs(ref, member.thread, member.port)
+  }
 }
 
 class ThreadMember extends PoolMember {
@@ -192,17 +194,7 @@ class ThreadMember extends PoolMember {
     readonly thread: Worker,
     readonly port: MessagePort,
   ) {
-    super(index, 2, 'clone')
-  }
-
-  override setRef(ref: boolean): void {
-    if (ref) {
-      this.thread.ref()
-      this.port.ref()
-    } else {
-      this.thread.unref()
-      this.port.unref()
-    }
+    super(index, 'clone')
   }
 
   protected override send(message: ToWorker, transfer: TransferListItem[] = []): void {

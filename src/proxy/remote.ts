@@ -7,9 +7,8 @@ import { inspect } from 'node:util'
 import { QueueFullError } from '../concurrent/errors.js'
 import { checkOptions, type Schema } from '../concurrent/validate.js'
 import { submitSchema, type Executor, type SubmitOptions } from '../executors/executor.js'
-import { Pin } from '../executors/job.js'
+import { canPin, Pin } from '../executors/pin.js'
 import { moduleUrl, taskRef, type AnyFn, type TaskRef } from '../executors/task.js'
-import { WorkerPool } from '../executors/worker-pool.js'
 import { LoopFuture } from '../loop/loop-future.js'
 import { follow, wrapFuture } from '../loop/wrap-future.js'
 import type { Received } from '../wire/channel.js'
@@ -46,7 +45,7 @@ let nextId = 1
  * every call rejects naming it.
  */
 export async function remote<E>(executor: Executor, module: string | URL, exportName: string, ...args: MakeArgs<E>): Promise<Remote<Made<E>>> {
-  if (!(executor instanceof WorkerPool)) throw new TypeError('remote() needs a ThreadPoolExecutor or a ProcessPoolExecutor: an object lives in one of their workers')
+  if (!canPin(executor)) throw new TypeError('remote() needs a ThreadPoolExecutor or a ProcessPoolExecutor: an object lives in one of their workers')
   taskRef(module, exportName) // checks both, naming them
   const id = nextId++
   const name = `remote ${exportName} of ${module.toString()} (#${id})`

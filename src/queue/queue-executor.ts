@@ -23,11 +23,12 @@
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
-import { addSource, blockUntil, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
-import { BrokenExecutor, CancelledError, ExecutorShutdownError, JobLost, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
+import { addSource, doorbellBuffer, removeSource } from '../concurrent/blocking.js'
+import { BrokenExecutor, CancelledError, JobLost, QueueUnavailable, WorkerLost } from '../concurrent/errors.js'
 import { Future } from '../concurrent/future.js'
 import { checkOptions, integer, MAX_TIMER_MS, milliseconds, nested, positiveInteger, show, string, type Check, type Schema } from '../concurrent/validate.js'
-import { checkShutdownOptions, Executor, notForgotten, submitSchema, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
+import { Executor, notForgotten, submitSchema, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
+import { followSignal, Lifecycle, setRefs } from '../executors/lifecycle.js'
 import { isTaskRef, type AnyFn, type ArgsOf, type ResultOf, type Task } from '../executors/task.js'
 import { callerFrames, submitSite } from '../executors/submit-site.js'
 import { decodeThrown } from '../wire/error-codec.js'
@@ -164,12 +165,8 @@ export class QueueExecutor extends Executor {
   #ticket = 0
   readonly #thread: Worker
   readonly #port: MessagePort
-  #broken: BrokenExecutor | undefined
-  #shutdown = false
-  #closing: Promise<void> | undefined
-  #drained: Promise<void> | undefined
-  #onDrained: (() => void) | undefined
-  readonly #source = { drain: () => this.#drain(), busy: () => this.#entries.size > 0, wakeAt: () => Infinity }
+  readonly #life = new Lifecycle({ setRef: (ref) => this.#setRef(ref), close: () => this.#close() })
+  readonly #source = { drain: () => this.#drain(), busy: () => this.#life.live > 0, wakeAt: () => Infinity }
 
   constructor(options: QueueExecutorOptions) {
     super()
@@ -216,26 +213,21 @@ export class QueueExecutor extends Executor {
   }
 
   override shutdown(options?: ShutdownOptions): Promise<void> {
-    const { wait = true, cancelFutures = false } = checkShutdownOptions(options)
-    this.#shutdown = true
-    if (cancelFutures) {
+    return this.#life.shutdown(options, (cancelFutures) => {
+      if (!cancelFutures) return
       this.#flush()
       const waiting = [...this.#entries].filter(([, entry]) => entry.future.state === 'PENDING').map(([id]) => id)
       if (waiting.length > 0) this.#post({ remove: waiting })
-    }
-    this.#drained ??= this.#entries.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#onDrained = resolve))
-    const closed = this.#drained.then(() => this.#close())
-    return wait ? closed : Promise.resolve()
+    })
   }
 
   override [Symbol.dispose](): void {
     void this.shutdown()
-    blockUntil(() => this.#entries.size === 0, Infinity, () => `disposing the QueueExecutor of queue ${this.queue}`)
+    this.#life.waitDrained(`the QueueExecutor of queue ${this.queue}`)
   }
 
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: QueueSubmitOptions & SubmitOptions, chunk: boolean): Future<unknown> {
-    if (this.#broken) throw this.#broken
-    if (this.#shutdown) throw new ExecutorShutdownError('cannot schedule new futures after shutdown')
+    this.#life.checkOpen()
     if (!isTaskRef(fn)) {
       throw new TypeError(
         'a QueueExecutor runs only tasks its workers registered by name: submit fromModule<typeof import(\'./tasks.js\')>(url).name, ' +
@@ -260,18 +252,13 @@ export class QueueExecutor extends Executor {
     }
     const id = this.#idPrefix + this.#nextId++
     const entry: Entry = { future, submitSite: submitSite(), ...(chunk ? { chunkLength: args.length } : {}) }
-    if (this.#entries.size === 0) this.#setRef(true)
+    this.#life.started()
     this.#entries.set(id, entry)
     future.bindClaim({ running: () => false, tryCancel: () => this.#cancel(id) })
     future.watch(() => this.#retire(id))
     if (this.#batch.length === 0) queueMicrotask(() => this.#flush())
     this.#batch.push({ id, name: fn.exportName, data: { args, ...(chunk ? { chunk: true } : {}), ...(this.#lease ? { lease: this.#lease } : {}), ...(timeoutMs === undefined || timeoutMs === Infinity ? {} : { timeoutMs }) }, opts })
-    if (signal?.aborted) future.cancel()
-    else if (signal) {
-      const onAbort = (): void => this.#interrupt(id, entry, signal.reason)
-      signal.addEventListener('abort', onAbort, { once: true })
-      future.watch(() => signal.removeEventListener('abort', onAbort))
-    }
+    if (signal) followSignal(future, signal, (reason) => this.#interrupt(id, entry, reason))
     return future
   }
 
@@ -311,9 +298,7 @@ export class QueueExecutor extends Executor {
 
   #retire(id: string): void {
     this.#entries.delete(id)
-    if (this.#entries.size > 0) return
-    this.#setRef(false)
-    this.#onDrained?.()
+    this.#life.finished()
   }
 
   /** Sends this tick's jobs (a blocked wait stops the microtask that would) and takes in the relay's events. */
@@ -353,35 +338,27 @@ export class QueueExecutor extends Executor {
 
   /** The relay thread is gone: nothing can settle the futures any more. */
   #break(cause: Error): void {
-    if (this.#broken || this.#closing) return
-    this.#broken = new BrokenExecutor(`the QueueExecutor of queue ${this.queue} lost its relay thread, so it can run nothing more`, { cause })
-    for (const { future } of [...this.#entries.values()]) if (!future.done()) future.setException(this.#broken)
-    void this.#close()
+    if (this.#life.closing) return
+    const broken = new BrokenExecutor(`the QueueExecutor of queue ${this.queue} lost its relay thread, so it can run nothing more`, { cause })
+    if (!this.#life.break(broken)) return
+    for (const { future } of [...this.#entries.values()]) if (!future.done()) future.setException(broken)
+    void this.#life.close()
   }
 
-  #close(): Promise<void> {
-    this.#closing ??= (async () => {
-      removeSource(this.#source)
-      const exited = new Promise<void>((resolve) => this.#thread.once('exit', () => resolve()))
-      this.#post({ close: true })
-      // BullMQ's close() can wait forever for an unreachable Redis (bullmq#4656).
-      const timer = setTimeout(() => void this.#thread.terminate(), 5000)
-      await exited
-      clearTimeout(timer)
-      this.#port.close()
-    })()
-    return this.#closing
+  async #close(): Promise<void> {
+    removeSource(this.#source)
+    const exited = new Promise<void>((resolve) => this.#thread.once('exit', () => resolve()))
+    this.#post({ close: true })
+    // BullMQ's close() can wait forever for an unreachable Redis (bullmq#4656).
+    const timer = setTimeout(() => void this.#thread.terminate(), 5000)
+    await exited
+    clearTimeout(timer)
+    this.#port.close()
   }
 
   /** Busy executors keep the process alive, idle ones do not. */
   #setRef(ref: boolean): void {
-    if (ref) {
-      this.#thread.ref()
-      this.#port.ref()
-    } else {
-      this.#thread.unref()
-      this.#port.unref()
-    }
+    setRefs(ref, this.#thread, this.#port)
   }
 }
 

@@ -1,49 +1,19 @@
-// The messages between a pool and its workers, and the states of a task slot.
-//
-// A slot is one Int32 in a SharedArrayBuffer shared by the pool and all its
-// workers. The pool sets it to PENDING when it hands the task over; the worker
-// flips PENDING→RUNNING before it starts the task, and the pool flips
-// PENDING→CANCELLED to cancel it: compareExchange decides who wins.
-//
-//   PENDING ──worker claims──► RUNNING ──pool interrupts──► INTERRUPTED
-//      └──pool cancels──► CANCELLED
+// The messages between a pool and its workers (and, for a process pool, its
+// relay thread). The task slots are in slots.ts, the batches of tasks and
+// results in batches.ts.
 
 import type { MessagePort } from 'node:worker_threads'
+import type { ResultBatch, TaskBatch } from './batches.js'
 import type { EncodedValue } from './error-codec.js'
-import type { TaskSpec } from '../executors/task.js'
+import type { TaskSpec } from './task-spec.js'
 
-export const PENDING = 0
-export const RUNNING = 1
-export const CANCELLED = 2
-/** RUNNING, and asked to stop: checkInterrupt() throws, taskSignal() aborts. */
-export const INTERRUPTED = 3
-
-/** Task flags. */
-export const CHUNK = 1 // args is a list of argument lists; the result is a list
-export const REPORT_START = 2 // tell the pool when the task starts (it has a timeout)
-export const FLUSH_FIRST = 4 // send the results so far before starting it (its worker may be killed under it)
-
-/** Result status. */
-export const OK = 0
-export const FAILED = 1
-export const SKIPPED = 2 // cancelled before it started
-
-/** Pool → worker. `tasks` is flat: id, slot, fnId, args, flags, repeated. */
-export interface TaskBatch {
-  defs?: Array<[fnId: number, spec: TaskSpec]>
-  tasks: unknown[]
-}
+/** Pool → worker: stop the task running in slot `interrupt` (see slots.ts). */
 export interface InterruptRequest {
   interrupt: number
   reason: EncodedValue
 }
 export type ToWorker = TaskBatch | InterruptRequest
 
-/** Worker → pool. `results` is flat: id, status, payload, repeated; `busyMs` is the time spent running them. */
-export interface ResultBatch {
-  results: unknown[]
-  busyMs: number
-}
 export type WorkerEvent =
   | { event: 'ready' } // once per worker, after its initializer
   | { event: 'started'; id: number }

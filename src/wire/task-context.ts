@@ -2,7 +2,7 @@
 // src/worker.ts. Kept apart so the worker entry and user task modules share
 // one instance of it.
 
-import { INTERRUPTED } from './protocol.js'
+import { interrupted } from './slots.js'
 import { decodeThrown, type EncodedValue } from './error-codec.js'
 
 interface Running {
@@ -15,7 +15,7 @@ let slots: Int32Array | undefined
 let current: Running | undefined
 export let workerName: string | undefined
 
-/** `states` holds the slot states this worker reads to see an interrupt (see protocol.ts). */
+/** `states` holds the slot states this worker reads to see an interrupt (see slots.ts). */
 export function initContext(name: string, states: Int32Array): void {
   workerName = name
   slots = states
@@ -65,7 +65,7 @@ export function currentSignal(): AbortSignal {
 
 export function throwIfInterrupted(): void {
   if (!current || !slots) return
-  if (Atomics.load(slots, current.slot) !== INTERRUPTED) return
+  if (!interrupted(slots, current.slot)) return
   const signal = currentSignal()
   if (!signal.aborted) current.controller!.abort(new Error('the task was interrupted'))
   throw signal.reason

@@ -1,0 +1,52 @@
+// Which worker takes the next job (a job bound to a worker by a Pin skips
+// this). Kept apart from the pool so the rule can be read, and tested, alone.
+
+/** What the rule reads of a worker (a PoolMember). */
+export interface Candidate {
+  readonly jobs: { readonly size: number }
+  /** How many jobs it may hold now. */
+  readonly window: number
+  /** Jobs it has been given in its life. */
+  readonly assigned: number
+  /** Remote objects living in it: it is not recycled while it holds any. */
+  readonly pinned: { readonly size: number }
+  readonly retiring: boolean
+  /** How many of its jobs may be interrupted. */
+  readonly interruptible: number
+}
+
+export interface DispatchLimits {
+  /** How many workers may take work: maxWorkers, or the autoscaler's target (workers past it are left to go idle). */
+  workers: number
+  /** A worker that has been given this many jobs takes no more (it is recycled once idle). */
+  maxTasksPerWorker: number
+  /**
+   * Whether a worker holds tasks already claimed besides the one it runs (a
+   * child process: its relay claims as it sends). Then a task that may be
+   * interrupted travels alone, so stopping its worker costs no other task.
+   */
+  interruptAlone: boolean
+}
+
+/** Start a new worker for it. */
+export const SPAWN = Symbol('spawn')
+
+/**
+ * The least loaded worker with room for a job (`interruptible`: it has a
+ * timeout or a signal); SPAWN while no worker is idle and there is room for
+ * one more; undefined when it has to wait.
+ */
+export function pickWorker<M extends Candidate>(members: readonly M[], interruptible: boolean, limits: DispatchLimits): M | typeof SPAWN | undefined {
+  const alone = limits.interruptAlone && interruptible
+  let best: M | undefined
+  for (let i = 0; i < members.length && i < limits.workers; i++) {
+    const member = members[i]!
+    // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
+    const spent = member.assigned >= limits.maxTasksPerWorker && member.pinned.size === 0
+    if (member.retiring || member.jobs.size >= member.window || spent) continue
+    if (limits.interruptAlone && (alone ? member.jobs.size > 0 : member.interruptible > 0)) continue
+    if (!best || member.jobs.size < best.jobs.size) best = member
+  }
+  if ((!best || best.jobs.size > 0) && members.length < limits.workers) return SPAWN
+  return best
+}

@@ -1,0 +1,80 @@
+// Which worker takes the next job (src/executors/dispatch-policy.ts), alone:
+// the pools' tests cover it only through real workers.
+
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { pickWorker, SPAWN, type Candidate, type DispatchLimits } from '../src/executors/dispatch-policy.js'
+
+function worker(jobs: number, more: Partial<Omit<Candidate, 'jobs' | 'pinned'>> & { pinned?: number } = {}): Candidate {
+  const { pinned = 0, ...rest } = more
+  return { jobs: { size: jobs }, window: 2, assigned: 0, pinned: { size: pinned }, retiring: false, interruptible: 0, ...rest }
+}
+const limits = (more: Partial<DispatchLimits> = {}): DispatchLimits => ({ workers: 4, maxTasksPerWorker: Infinity, interruptAlone: false, ...more })
+
+describe('dispatch policy', () => {
+  it('an idle worker takes the job; none idle and room for more: a new one', () => {
+    const [a, b] = [worker(1), worker(0)]
+    expect(pickWorker([a, b], false, limits())).toBe(b)
+    expect(pickWorker([worker(1), worker(1)], false, limits())).toBe(SPAWN)
+    expect(pickWorker([], false, limits())).toBe(SPAWN)
+  })
+
+  it('at the limit, the least loaded worker with room, the first of equals; none with room: wait', () => {
+    const ws = [worker(3, { window: 8 }), worker(1, { window: 8 }), worker(1, { window: 8 })]
+    expect(pickWorker(ws, false, limits({ workers: 3 }))).toBe(ws[1])
+    expect(pickWorker([worker(2), worker(2)], false, limits({ workers: 2 }))).toBeUndefined()
+  })
+
+  it('skips workers that are retiring, spent (unless they hold remote objects) or past an autoscaled target', () => {
+    const retiring = worker(0, { retiring: true })
+    const spent = worker(0, { assigned: 10 })
+    const spentPinned = worker(1, { assigned: 10, pinned: 1 })
+    const limited = limits({ workers: 3, maxTasksPerWorker: 10 })
+    expect(pickWorker([retiring, spent, spentPinned], false, limited)).toBe(spentPinned)
+    expect(pickWorker([retiring, spent], false, limits({ workers: 2, maxTasksPerWorker: 10 }))).toBeUndefined()
+    const pastTarget = worker(0)
+    expect(pickWorker([worker(2), pastTarget], false, limits({ workers: 1 }))).toBeUndefined()
+  })
+
+  it('where workers hold claimed tasks (interruptAlone), an interruptible job goes only to an empty worker, and no job joins one', () => {
+    const alone = limits({ interruptAlone: true, workers: 2 })
+    const busy = worker(1, { window: 8 })
+    const holdsInterruptible = worker(1, { window: 8, interruptible: 1 })
+    expect(pickWorker([busy, holdsInterruptible], true, alone)).toBeUndefined()
+    expect(pickWorker([busy, holdsInterruptible], false, alone)).toBe(busy)
+    const empty = worker(0)
+    expect(pickWorker([busy, empty], true, alone)).toBe(empty)
+    // Threads claim as they start, so the rule does not apply to them.
+    expect(pickWorker([busy, holdsInterruptible], true, limits({ workers: 2 }))).toBe(busy)
+  })
+
+  it('any pick is a worker that may take the job and is the least loaded that may; SPAWN only below the limit and with none idle', () => {
+    const candidate = fc.record({
+      jobs: fc.nat(10).map((size) => ({ size })),
+      window: fc.integer({ min: 1, max: 8 }),
+      assigned: fc.nat(20),
+      pinned: fc.nat(2).map((size) => ({ size })),
+      retiring: fc.boolean(),
+      interruptible: fc.nat(2),
+    })
+    const limitsArb = fc.record({ workers: fc.integer({ min: 1, max: 6 }), maxTasksPerWorker: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 20 })), interruptAlone: fc.boolean() })
+    fc.assert(fc.property(fc.array(candidate, { maxLength: 8 }), fc.boolean(), limitsArb, (members, interruptible, lim) => {
+      const mayTake = (m: Candidate, i: number): boolean =>
+        i < lim.workers && !m.retiring && m.jobs.size < m.window && (m.assigned < lim.maxTasksPerWorker || m.pinned.size > 0) &&
+        (!lim.interruptAlone || (interruptible ? m.jobs.size === 0 : m.interruptible === 0))
+      const eligible = members.filter(mayTake)
+      const pick = pickWorker(members, interruptible, lim)
+      if (pick === SPAWN) {
+        expect(members.length).toBeLessThan(lim.workers)
+        expect(eligible.some((m) => m.jobs.size === 0)).toBe(false)
+      } else if (pick === undefined) {
+        expect(eligible).toEqual([])
+        expect(members.length).toBeGreaterThanOrEqual(lim.workers)
+      } else {
+        expect(eligible).toContain(pick)
+        expect(pick.jobs.size).toBe(Math.min(...eligible.map((m) => m.jobs.size)))
+        expect(pick.jobs.size === 0 || members.length >= lim.workers).toBe(true)
+      }
+    }), { numRuns: 2000 })
+  })
+})
