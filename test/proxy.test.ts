@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gunzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { remote, WorkerLost, wrapSync } from 'concurrent-futures'
+import { remote, WorkerLost, wrapSync, type Executor } from 'concurrent-futures'
 import { LoopFuture } from 'concurrent-futures/loop'
 import { localBackends, processPool, tasks } from './helpers.js'
 
@@ -101,6 +101,20 @@ describe.each(localBackends)('remote objects on a $name', ({ make, recycleAfter,
     await expect(remote<Counter>(make(), fixtures, 'add')).resolves.toBeDefined() // add(undefined, undefined) is the object
     await expect(remote<Counter>(make(), fixtures, 'notAFunction')).rejects.toThrow(/export 'notAFunction' of .* is a number, not a function/)
     await expect(remote<Counter>(make(), fixtures, 'nothing')).rejects.toThrow(/has no export 'nothing'/)
+  })
+})
+
+describe('remote() and what it accepts', () => {
+  it("refuses an object that only looks like a pool (methods of the pools' names), without calling it", async () => {
+    let called = false
+    const lookalike = {
+      submitPinned: () => { called = true; throw new Error('a look-alike was called') },
+      unpin: () => {},
+      whenRoom: () => Promise.resolve(),
+      hasRoom: () => true,
+    } as unknown as Executor
+    await expect(remote(lookalike, fixtures, 'Counter')).rejects.toThrow(/remote\(\) needs a ThreadPoolExecutor or a ProcessPoolExecutor/)
+    expect(called).toBe(false)
   })
 })
 

@@ -24,7 +24,15 @@ export interface Pinning {
   unpin(pin: Pin): void
 }
 
+// The library's own pools, registered as they are built: remote() accepts only
+// these, not any object that happens to have methods of the same names.
+const pinning = new WeakSet<object>()
+
+/** Called by a pool's constructor: it implements Pinning. */
+export function registerPinning(executor: Pinning & object): void {
+  pinning.add(executor)
+}
+
 export function canPin<E>(executor: E): executor is E & Pinning {
-  const maybe = executor as Partial<Pinning> | null | undefined
-  return typeof maybe?.submitPinned === 'function' && typeof maybe.unpin === 'function'
+  return typeof executor === 'object' && executor !== null && pinning.has(executor)
 }

@@ -50,7 +50,7 @@ import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.j
 import { Job, type JobOwner } from './job.js'
 import { JobQueue } from './job-queue.js'
 import { followSignal, Lifecycle } from './lifecycle.js'
-import type { Pin } from './pin.js'
+import { registerPinning, type Pin } from './pin.js'
 import type { PoolMember } from './pool-member.js'
 import type { PoolOptions } from './pool-options.js'
 import { startFailure } from './start-failure.js'
@@ -114,6 +114,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       this.#autoscale = new Autoscale({ live: () => this.#life.live, workers: () => this.members.length, retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
     }
     addSource(this.#source)
+    registerPinning(this)
   }
 
   /** Workers running now (with autoscale, what it chose; otherwise up to maxWorkers, started as work needs them). */
