@@ -11,6 +11,7 @@ import { localBackends, pool, processPool, tasks, until } from './helpers.js'
 
 const fixtures = new URL('./fixtures/tasks.ts', import.meta.url)
 type Counter = typeof import('./fixtures/tasks.js').Counter
+type Waiter = typeof import('./fixtures/waiter.js').Waiter
 
 /** Resolves to 'settled' or, after `ms`, 'hung'. */
 function within(promise: Promise<unknown>, ms: number): Promise<'settled' | 'hung'> {
@@ -161,7 +162,7 @@ describe.each(localBackends)('map under maxQueued on a $name', ({ make }) => {
   })
 })
 
-describe.each(localBackends)('remote calls with options on a $name', ({ make, replaceDead }) => {
+describe.each(localBackends)('remote calls with options on a $name', ({ make, name, replaceDead }) => {
   it('a call that never returns times out, the object is gone, shutdown resolves', async () => {
     const ex = make({ maxWorkers: 1, interruptGraceMs: 100, ...replaceDead })
     const counter = await remote<Counter>(ex, fixtures, 'Counter', 1)
@@ -186,6 +187,41 @@ describe.each(localBackends)('remote calls with options on a $name', ({ make, re
     setTimeout(() => stop.abort(new Error('enough')), 50)
     await expect(hanging).rejects.toThrow('enough')
     expect(await within(ex.shutdown(), 10_000)).toBe('settled')
+  })
+
+  // A thread claims a task as it starts it, so the call is still cancellable; a child's relay claimed it
+  // as it sent it on, so the child holds it (task-runner waiting()) and starts it interrupted.
+  it('a signal reaches a call its worker holds but has not started: cancelled (thread) or started interrupted (child)', async () => {
+    const ex = make({ maxWorkers: 1, interruptGraceMs: 5000 })
+    const waiter = await remote<Waiter>(ex, new URL('./fixtures/waiter.ts', import.meta.url), 'Waiter')
+    const controller = new AbortController()
+    const busy = waiter.sleep(400, 'busy')
+    const interrupted = withOptions(waiter, { signal: controller.signal }).waitAbort()
+    const after = waiter.sleep(1, 'after')
+    await new Promise((resolve) => setTimeout(resolve, 150)) // sent on to the worker, behind the busy call
+    controller.abort(new Error('stop'))
+    if (name === 'ProcessPoolExecutor') expect(await Promise.all([busy, interrupted, after])).toEqual(['busy', 'aborted: stop', 'after'])
+    else {
+      await expect(interrupted).rejects.toMatchObject({ name: 'CancelledError' })
+      expect(await Promise.all([busy, after])).toEqual(['busy', 'after'])
+    }
+    await waiter[Symbol.asyncDispose]()
+  })
+
+  it('signalled, timed and plain jobs interleaved on one worker, with cancels and timeouts, all finish', async () => {
+    const ex = make({ maxWorkers: 1, interruptGraceMs: 100, ...replaceDead })
+    for (let round = 0; round < 8; round++) {
+      const controller = new AbortController()
+      const futures = [
+        ex.submitWith({ signal: controller.signal }, tasks.identity, `s${round}`),
+        ex.submit(tasks.identity, `p${round}`),
+        ex.submitWith({ timeoutMs: 5000 }, tasks.identity, `t${round}`),
+      ]
+      ex.submitWith({ signal: controller.signal }, tasks.sleepSync, 50).cancel()
+      if (round % 4 === 0) await expect(ex.submitWith({ timeoutMs: 30 }, tasks.spinForever)).rejects.toBeInstanceOf(TimeoutError)
+      expect(await within(Promise.all(futures), 10_000)).toBe('settled')
+      expect(await Promise.all(futures)).toEqual([`s${round}`, `p${round}`, `t${round}`])
+    }
   })
 
   it('options are checked at the door', async () => {
