@@ -113,7 +113,7 @@ describe('remote() and what it accepts', () => {
       whenRoom: () => Promise.resolve(),
       hasRoom: () => true,
     } as unknown as Executor
-    await expect(remote(lookalike, fixtures, 'Counter')).rejects.toThrow(/remote\(\) needs a ThreadPoolExecutor or a ProcessPoolExecutor/)
+    await expect(remote<Counter>(lookalike, fixtures, 'Counter')).rejects.toThrow(/remote\(\) needs a ThreadPoolExecutor or a ProcessPoolExecutor/)
     expect(called).toBe(false)
   })
 })
