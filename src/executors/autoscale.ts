@@ -8,17 +8,19 @@
 // - A size's rate is the mean of JUDGE_PERIODS such periods, from the second
 //   period after its last worker said it was ready.
 // - From a measured baseline it probes up. A probe that raises the rate by more
-//   than NOISE is kept, becomes the baseline, and the next probe up is twice as
-//   big (1, 2, 4 … workers: a blocking workload that wants 32 workers gets
-//   them in 5 probes, not 31). A probe of several workers that does not pay is
-//   taken back and retried as one worker.
-// - When one more worker does not pay, it probes one fewer: a size that keeps
-//   the rate within NOISE is kept (so a climb that noise carried too far comes
-//   back down, and the pool settles on the smallest size as fast as any), and
-//   it goes on down from there.
-// - Every probe that does not pay is taken back, and the climber holds still
-//   for a number of periods that doubles with each such probe (damping, up to
-//   MAX_HOLD), so a plateau is probed less and less often; a kept probe resets it.
+//   than NOISE, and by more than the machine's measured noise explains (2
+//   standard errors while climbing, 3 at a plateau), is kept, becomes the
+//   baseline, and the next probe up is twice as big (1, 2, 4 … workers: a
+//   blocking workload that wants 32 workers gets them in 5 probes, not 31). A
+//   probe of several workers that does not pay is retried at half the size.
+// - When one more worker does not pay, it probes one fewer, but never down to a
+//   size measured slower in the last MEMORY_PERIODS: a size shown (noise
+//   allowed for) to keep the rate within NOISE is kept, so a climb that noise
+//   carried too far comes back down, and it goes on down from there.
+// - Every probe that does not pay is taken back; after one of a single worker
+//   the climber holds still for a number of periods that doubles each time
+//   (damping, up to MAX_HOLD), so a plateau is probed less and less often; a
+//   kept probe resets it.
 // - When the main thread's event-loop delay (p99 over a period) passes
 //   MAX_LOOP_DELAY_MS it steps down whatever the rate says: the workers are
 //   starving the thread that feeds them. After IDLE_MS with nothing to do it
