@@ -11,7 +11,7 @@ runs=${1:-10}
 shift || true
 npm run build --silent
 out=$(mktemp -d "${TMPDIR:-/tmp}/cf-stability.XXXXXX")
-echo "bench/stability.sh $runs $*: $(node -v), $(node -p 'require("os").availableParallelism()') cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+echo "bench/stability.sh $runs${*:+ $*}: $(node -v), $(node -p 'require("os").availableParallelism()') cores, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 for i in $(seq 1 "$runs"); do
   start=$SECONDS
   node dist/src/cli/main.js bench --json "$@" > "$out/run-$i.json" 2>/dev/null
