@@ -43,9 +43,9 @@ export const USAGE = `usage: concurrent-futures bench [task] [options]
   --tasks N            tasks per round (default: the workload's)
   --warmup N           tasks run first on each pool, unmeasured (default: 2 per worker)
   --rounds N           the least measured rounds per point (default 5); rounds are interleaved
-                       across pool sizes, and each figure is their median ± a 95 % bootstrap interval
-  --time-budget S      seconds of measuring: points whose throughput interval is wider than ±2 %
-                       get more rounds until they are spent (default 10)
+                       across pool sizes, and each figure is their median ± a 95 % interval
+  --time-budget S      seconds of measuring: while a throughput interval is wider than ±2 % or the
+                       recommendation is still open, more rounds until they are spent (default 10)
   --json | --csv       machine-readable output instead of the table
   --chart out.svg      draw throughput and p99 latency against pool size (.svg or .html)
   --compare            the same workload through piscina, poolifier, tinypool, workerpool and inline

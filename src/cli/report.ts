@@ -2,7 +2,7 @@
 
 import type { BenchOptions, ExecutorKind } from './args.js'
 import { busyShares } from './machine.js'
-import { indistinguishable, pairedRatio, spread, type Estimate } from './stats.js'
+import { pairedRatio, spread, verdict, type Estimate, type Ratio } from './stats.js'
 import type { Point, SweepResult } from './sweep.js'
 
 export interface Recommendation {
@@ -16,15 +16,15 @@ export interface Recommendation {
 
 /**
  * Per executor: the smallest pool whose throughput cannot be told from the
- * best's (the 95 % interval of their round-by-round ratio reaches 1, or the
- * ratio is within 5 % of 1), which is as fast and costs the least.
+ * best's (the 95 % interval of their pass-by-pass ratio reaches 0.95: the
+ * rounds do not show it more than 5 % slower), which is as fast and costs the least.
  */
 export function recommend(points: Point[]): Partial<Record<ExecutorKind, Recommendation>> {
   const out: Partial<Record<ExecutorKind, Recommendation>> = {}
   for (const kind of new Set(points.map((p) => p.executor))) {
-    const mine = points.filter((p) => p.executor === kind && !p.autoscale)
-    const best = mine.reduce((a, b) => (b.throughput.median > a.throughput.median ? b : a))
-    const equal = mine.filter((p) => p === best || indistinguishable(p.roundThroughputs, best.roundThroughputs)).sort((a, b) => a.workers - b.workers)
+    const mine = points.filter((p) => p.executor === kind && !p.autoscale).sort((a, b) => a.workers - b.workers)
+    const v = verdict(mine.map((p) => p.roundThroughputs))
+    const equal = mine.filter((_, i) => v.equal[i])
     const point = equal[0]!
     const sizes = equal.map((p) => p.workers)
     const words = sizes.length === 1
@@ -47,10 +47,10 @@ export interface AutoscaleVerdict {
   /** The size it had chosen when the rounds ended. */
   workers: number
   throughput: Estimate
-  /** Its throughput ÷ the fastest fixed size's, paired by round. */
-  vsBest: { workers: number; ratio: Estimate }
+  /** Its throughput ÷ the fastest fixed size's, paired by pass. */
+  vsBest: { workers: number; ratio: Ratio }
   /** Its throughput ÷ a fixed pool of os.availableParallelism() workers', when that size was swept. */
-  vsCores: { workers: number; ratio: Estimate } | undefined
+  vsCores: { workers: number; ratio: Ratio } | undefined
 }
 
 /** Per executor with an autoscaled point: how it did against the fixed sizes measured in the same passes. */
@@ -66,8 +66,8 @@ export function autoscaleVerdicts(points: Point[], cores: number): Partial<Recor
   return out
 }
 
-function ratioWords(r: { workers: number; ratio: Estimate }, what: string): string {
-  return `${r.ratio.median.toFixed(2)}× (${r.ratio.low.toFixed(2)} to ${r.ratio.high.toFixed(2)}) ${what} (${r.workers} ${workersWord(r.workers)})`
+function ratioWords(r: { workers: number; ratio: Ratio }, what: string): string {
+  return `${r.ratio.mean.toFixed(2)}× (${r.ratio.low.toFixed(2)} to ${r.ratio.high.toFixed(2)}) ${what} (${r.workers} ${workersWord(r.workers)})`
 }
 
 /** `970 ± 14`: the median and the larger distance to its 95 % interval's ends. */
@@ -75,14 +75,16 @@ export function withSpread(e: Estimate, digits = 0): string {
   return `${e.median.toFixed(digits)} ± ${spread(e).toFixed(digits)}`
 }
 
+const STATISTICS = 'median of the rounds ± 95 % order-statistic interval; sizes compared pass by pass (geometric mean ratio, 95 % t interval)'
+
 /**
- * The --json document (schema version 2):
+ * The --json document (schema version 3):
  * { schema: 2, workload: { name, module, exportName, args }, tasksPerRound, minRounds, timeBudgetS, cores,
  *   statistics: how each estimate is made,
  *   machine: { busy, warnings: string[], otherCpuShare, stealShare },
  *   points: Point[] (see sweep.ts; every Estimate is { median, low, high }),
  *   recommendation: { thread?: { workers, throughput: Estimate, equalWithinNoise: number[], words }, process?: ... },
- *   autoscale: { thread?: AutoscaleVerdict, process?: ... } (with --workers auto; empty otherwise) }
+ *   autoscale: { thread?: AutoscaleVerdict, process?: ... } (with --workers auto; empty otherwise; each ratio is { mean, low, high }) }
  */
 export function toJson(result: SweepResult, options: BenchOptions, cores: number): string {
   const { name, module, exportName, args } = options.workload
@@ -90,8 +92,8 @@ export function toJson(result: SweepResult, options: BenchOptions, cores: number
     [kind, { workers: r.point.workers, throughput: r.point.throughput, equalWithinNoise: r.equal, words: r.words }]))
   const machine = { busy: result.warnings.length > 0, warnings: result.warnings, ...busyShares(result.cpu) }
   return JSON.stringify({
-    schema: 2, workload: { name, module, exportName, args }, tasksPerRound: options.tasks, minRounds: options.rounds, timeBudgetS: options.timeBudget, cores,
-    statistics: 'median over rounds with a 95 % bootstrap percentile interval (2000 resamples, fixed seed)',
+    schema: 3, workload: { name, module, exportName, args }, tasksPerRound: options.tasks, minRounds: options.rounds, timeBudgetS: options.timeBudget, cores,
+    statistics: STATISTICS,
     machine, points: result.points, recommendation, autoscale: autoscaleVerdicts(result.points, cores),
   }, null, 2)
 }
@@ -124,7 +126,7 @@ export function toTable(result: SweepResult, options: BenchOptions, cores: numbe
   const { name, args } = options.workload
   const lines = [
     `${name}(${args.map((a) => JSON.stringify(a)).join(', ')}): ${options.tasks} tasks per round, at least ${options.rounds} rounds per point, ${cores} cores`,
-    'median ± 95 % bootstrap interval over the rounds; cpu % is this process and its workers\' share of the machine',
+    `${STATISTICS}; cpu % is this process and its workers' share of the machine`,
     '',
     line(rows[0]!),
     ...rows.slice(1).map(line),

@@ -1,11 +1,15 @@
 // Runs a workload on each pool size and executor, and measures each point.
 //
 // All of one executor's pools start and warm up first; then the rounds are
-// interleaved across the pool sizes (each pass starts one size later), so a
-// machine that slows down midway slows every size alike, not the last ones.
-// Every point gets at least --rounds rounds; after that, the points whose
-// throughput interval is still wider than ±TARGET of the median get more
-// passes until the time budget is spent (stats.ts has the interval).
+// interleaved across the pool sizes (each pass runs one round of every size,
+// starting one size later than the pass before), so a machine that slows down
+// midway slows every size alike, not the last ones, and round k of every size
+// can be compared with each other (stats.ts). Every point gets at least
+// --rounds rounds; after that, passes go on while a point's throughput interval
+// is wider than ±TARGET of its median or more rounds could still change the
+// recommendation, until the executor's share of the time budget is spent.
+// The budget counts measuring only: starting and warming pools is not charged
+// to it, so processes, which start slower, get as many seconds as threads.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { availableParallelism } from 'node:os'
@@ -16,7 +20,7 @@ import type { Executor } from '../executors/executor.js'
 import type { Future } from '../concurrent/future.js'
 import type { BenchOptions, ExecutorKind } from './args.js'
 import { addCpu, busyWarnings, cpuDelta, cpuSample, NO_CPU, treeRss, type CpuSample } from './machine.js'
-import { estimate, median, relativeHalfWidth, type Estimate } from './stats.js'
+import { estimate, median, relativeHalfWidth, verdict, type Estimate } from './stats.js'
 
 export interface Point {
   executor: ExecutorKind
@@ -24,11 +28,11 @@ export interface Point {
   workers: number
   /** An autoscaled pool (--workers auto): not a size to recommend, a comparison. */
   autoscale: boolean
-  /** Rounds measured (at least --rounds; more while the interval was wide and the budget lasted). */
+  /** Rounds measured (at least --rounds; more while the figures were unsettled and the budget lasted). */
   rounds: number
   /** Tasks per second: the median over rounds of tasks per round ÷ round time, with its 95 % interval. */
   throughput: Estimate
-  /** Each round's tasks per second, in the order measured (round k of every size ran in the same pass). */
+  /** Each round's tasks per second, in the order measured (round k of every size of the executor ran in pass k). */
   roundThroughputs: number[]
   /** Median throughput ÷ the same executor's at the smallest size swept. */
   speedup: number
@@ -80,41 +84,48 @@ interface Slot {
 export async function sweep(options: BenchOptions, progress: Progress): Promise<SweepResult> {
   const points: Point[] = []
   let cpu = NO_CPU
-  const start = performance.now()
   const budgetMs = options.timeBudget * 1000
+  let spentMs = 0
+  const spent = (since: number) => (spentMs + performance.now() - since) / budgetMs
   const baseRss = treeRss()
   for (const [i, kind] of options.executors.entries()) {
-    const deadline = start + (budgetMs * (i + 1)) / options.executors.length
     const slots: Slot[] = []
     try {
       for (const workers of options.workers) {
-        progress((performance.now() - start) / budgetMs, `${kind} × ${workers}: starting`)
+        progress(spentMs / budgetMs, `${kind} × ${workers}: starting`)
         slots.push(await startSlot(kind, workers, options, baseRss))
       }
       if (options.autoscale) {
-        progress((performance.now() - start) / budgetMs, `${kind} × auto: settling`)
+        progress(spentMs / budgetMs, `${kind} × auto: settling`)
         slots.push(await startSlot(kind, 'auto', options, baseRss))
       }
-      for (let pass = 0; ; pass++) {
-        const due = slots.filter((s) => s.throughputs.length < options.rounds || (relativeHalfWidth(estimate(s.throughputs)) > TARGET && s.throughputs.length < MAX_ROUNDS))
-        if (due.length === 0 || (pass >= options.rounds && performance.now() > deadline)) break
-        for (let j = 0; j < due.length; j++) {
-          const slot = due[(j + pass) % due.length]!
-          progress((performance.now() - start) / budgetMs, `${kind} × ${slot.workers}: round ${slot.throughputs.length + 1}`)
+      const start = performance.now()
+      const deadline = start + (budgetMs - spentMs) / (options.executors.length - i)
+      for (let pass = 0; pass < Math.max(options.rounds, MAX_ROUNDS); pass++) {
+        if (pass >= options.rounds && (performance.now() > deadline || settled(slots))) break
+        for (let j = 0; j < slots.length; j++) {
+          const slot = slots[(j + pass) % slots.length]!
+          progress(spent(start), `${kind} × ${slot.autoscale ? 'auto' : slot.workers}: round ${pass + 1}`)
           await round(slot, options)
         }
       }
+      spentMs += performance.now() - start
     } finally {
       await Promise.all(slots.map((s) => s.executor.shutdown()))
     }
     const base = slots[0]!
     for (const slot of slots) {
-        points.push(toPoint(slot, median(base.throughputs), base.workers))
+      points.push(toPoint(slot, median(base.throughputs), base.workers))
       cpu = addCpu(cpu, slot.cpu)
     }
   }
   progress(1, 'done')
   return { points, cpu, warnings: busyWarnings(cpu) }
+}
+
+/** Every point's interval is narrow, and more rounds cannot change which size is recommended. */
+function settled(slots: Slot[]): boolean {
+  return slots.every((s) => relativeHalfWidth(estimate(s.throughputs)) <= TARGET) && verdict(slots.filter((s) => !s.autoscale).map((s) => s.throughputs)).settled
 }
 
 /** A fixed size, or 'auto': autoscale up to the pool's default ceiling. */

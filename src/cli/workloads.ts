@@ -17,6 +17,6 @@ export const BUILT_IN: Record<string, Workload> = {
   fib: { name: 'fib', module, exportName: 'fib', args: [27], tasks: 100 },
   hash: { name: 'hash', module, exportName: 'hash', args: [64], tasks: 100 },
   gzip: { name: 'gzip', module, exportName: 'gzip', args: [256], tasks: 100 },
-  fs: { name: 'fs', module, exportName: 'fs', args: [4], tasks: 100 },
+  fs: { name: 'fs', module, exportName: 'fs', args: [16], tasks: 100 },
   sleep: { name: 'sleep', module, exportName: 'sleep', args: [10], tasks: 40 },
 }

@@ -111,7 +111,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (options.autoscale) {
       const minWorkers = (options.autoscale === true ? undefined : options.autoscale.minWorkers) ?? 1
       checkRange(minWorkers, this.maxWorkers, 'autoscale.minWorkers', 'maxWorkers')
-      this.#autoscale = new Autoscale({ live: () => this.#life.live, workers: () => this.members.length, retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
+      this.#autoscale = new Autoscale({ live: () => this.#life.live, workers: () => this.members.length, starting: () => this.members.some((m) => !m.ready), retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
     }
     addSource(this.#source)
     registerPinning(this)
