@@ -1,0 +1,185 @@
+// How the QueueExecutor moves jobs in bulk: one addBulk per tick on the
+// client, and workers that fetch jobs ahead of their pool while tasks are
+// short. Whatever is batched, a future reports what its job did: cancel() is
+// true exactly for the jobs that never ran. A real redis-server and real
+// worker processes.
+
+import { Queue } from 'bullmq'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Future } from 'concurrent-futures'
+import { QueueExecutor } from 'concurrent-futures/queue'
+import { tasks, until } from './helpers.js'
+import { haveRedis, startRedis, startWorker, type RedisServer, type WorkerProcess } from './queue-helpers.js'
+
+describe.runIf(haveRedis)('QueueExecutor batches', () => {
+  let redis: RedisServer
+  let queueCount = 0
+  const workers: WorkerProcess[] = []
+  const executors: QueueExecutor[] = []
+  const inspectors: Queue[] = []
+
+  beforeAll(() => {
+    redis = startRedis()
+  })
+
+  afterEach(async () => {
+    await Promise.race([Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true }))), later(10_000)])
+    await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
+    await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
+  })
+
+  afterAll(() => redis.stop())
+
+  const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+  async function serveQueue(count: number): Promise<string> {
+    const queue = `b${queueCount++}`
+    const served = Array.from({ length: count }, () => startWorker(redis, queue))
+    workers.push(...served)
+    await Promise.all(served.map((worker) => worker.ready))
+    return queue
+  }
+
+  function executor(queue: string): QueueExecutor {
+    const ex = new QueueExecutor({ connection: redis.url, queue })
+    executors.push(ex)
+    return ex
+  }
+
+  function inspect(queue: string): Queue {
+    const raw = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
+    inspectors.push(raw)
+    return raw
+  }
+
+  const scratch = (): string => join(mkdtempSync(join(tmpdir(), 'cf-batches-')), 'log')
+  const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean) : [])
+
+  /** Short tasks, so that the worker fetches ahead from now on. */
+  async function shortTasks(ex: QueueExecutor): Promise<void> {
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 20 }, () => ex.submit(tasks.add, 1, 1)))
+  }
+
+  /** Every future is done, and cancelled exactly when its line was never written; the others wrote theirs once. */
+  function expectHonest(futures: Future<unknown>[], path: string): void {
+    const written = lines(path)
+    for (const [i, f] of futures.entries()) {
+      expect(f.done()).toBe(true)
+      expect([i, f.cancelled(), written.filter((line) => line === String(i)).length]).toEqual([i, f.cancelled(), f.cancelled() ? 0 : 1])
+    }
+  }
+
+  describe('fetching ahead', () => {
+    it('a job a worker fetched ahead of its pool is not running, cancel() is true, and it never runs', async () => {
+      const queue = await serveQueue(1)
+      const ex = executor(queue)
+      await shortTasks(ex)
+      const path = scratch()
+      const first = ex.submit(tasks.sleep, 1000, 'first')
+      const second = ex.submit(tasks.append, path, 'second')
+      const raw = inspect(queue)
+      await until(() => first.running()) // named by the worker once it really started
+      for (let i = 0; (await raw.getActiveCount()) !== 2; i++) {
+        if (i > 200) throw new Error('the worker did not fetch the second job ahead of its pool')
+        await later(10)
+      }
+      expect(second.running()).toBe(false)
+      expect(second.cancel()).toBe(true)
+      expect(second.cancelled()).toBe(true)
+      expect(first.result(10_000)).toBe('first')
+      expect(ex.submit(tasks.add, 2, 2).result(10_000)).toBe(4)
+      expect(existsSync(path)).toBe(false)
+      const [failed] = await raw.getJobs(['failed'])
+      expect(failed!.failedReason).toBe('cancelled by its submitter before it started')
+    })
+
+    it('an aborted signal cancels a job fetched ahead, which never runs', async () => {
+      const queue = await serveQueue(1)
+      const ex = executor(queue)
+      await shortTasks(ex)
+      const path = scratch()
+      const first = ex.submit(tasks.sleep, 800, 'first')
+      const controller = new AbortController()
+      const second = ex.submitWith({ signal: controller.signal }, tasks.append, path, 'second')
+      const raw = inspect(queue)
+      await until(() => first.running())
+      for (let i = 0; (await raw.getActiveCount()) !== 2; i++) {
+        if (i > 200) throw new Error('the worker did not fetch the second job ahead of its pool')
+        await later(10)
+      }
+      controller.abort(new Error('not needed'))
+      expect(second.cancelled()).toBe(true)
+      expect(first.result(10_000)).toBe('first')
+      await later(200)
+      expect(existsSync(path)).toBe(false)
+    })
+
+    it('cancel() racing the start of jobs fetched ahead is true exactly for the jobs that never ran', async () => {
+      const queue = await serveQueue(2)
+      const ex = executor(queue)
+      await shortTasks(ex)
+      let cancelled = 0
+      for (let round = 0; round < 4; round++) {
+        const path = scratch()
+        const futures = Array.from({ length: 40 }, (_, i) => ex.submit(tasks.sleepThenAppend, path, String(i), 3))
+        // Cancels at many moments: unsent, waiting in Redis, fetched ahead, started.
+        for (let i = round % 2; i < futures.length; i += 2) {
+          if (i % 8 === 1) await later(i % 5)
+          futures[i]!.cancel()
+        }
+        await Promise.allSettled(futures)
+        expectHonest(futures, path)
+        cancelled += futures.filter((f) => f.cancelled()).length
+      }
+      expect(cancelled).toBeGreaterThan(0)
+    }, 60_000)
+  })
+
+  describe('one addBulk per tick', () => {
+    it('a burst far larger than a read runs whole and in order on one worker', async () => {
+      const queue = await serveQueue(1)
+      const ex = executor(queue)
+      const path = scratch()
+      const n = 3000
+      const futures = Array.from({ length: n }, (_, i) => ex.submit(tasks.append, path, String(i)))
+      await Promise.all(futures)
+      expect(lines(path)).toEqual(Array.from({ length: n }, (_, i) => String(i)))
+      expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
+    }, 60_000)
+
+    it('cancel() during the tick that submitted takes the job out of the batch: true, and it never reaches Redis', async () => {
+      const queue = await serveQueue(1)
+      const ex = executor(queue)
+      const path = scratch()
+      const futures = Array.from({ length: 10 }, (_, i) => ex.submit(tasks.append, path, String(i)))
+      expect([futures[3]!.cancel(), futures[7]!.cancel()]).toEqual([true, true])
+      await Promise.allSettled(futures)
+      expectHonest(futures, path)
+      expect(lines(path)).toEqual(['0', '1', '2', '4', '5', '6', '8', '9'])
+      const counts = await inspect(queue).getJobCounts()
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(8)
+    })
+
+    it('shutdown({ cancelFutures }) in the tick that submitted: every future done, cancelled exactly when it never ran', async () => {
+      const queue = await serveQueue(1)
+      const ex = executor(queue)
+      const path = scratch()
+      const futures = Array.from({ length: 50 }, (_, i) => ex.submit(tasks.sleepThenAppend, path, String(i), 2))
+      await ex.shutdown({ cancelFutures: true })
+      expectHonest(futures, path)
+    })
+
+    it('shutdown() in the tick that submitted runs the whole batch', async () => {
+      const queue = await serveQueue(1)
+      const ex = executor(queue)
+      const path = scratch()
+      const futures = Array.from({ length: 50 }, (_, i) => ex.submit(tasks.append, path, String(i)))
+      await ex.shutdown()
+      expect(futures.every((f) => f.done() && !f.cancelled())).toBe(true)
+      expect(lines(path)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)))
+    })
+  })
+})
