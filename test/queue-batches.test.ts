@@ -139,15 +139,33 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
   })
 
   describe('one addBulk per tick', () => {
-    it('a burst far larger than a read runs whole and in order on one worker', async () => {
-      const queue = await serveQueue(1)
+    it('a tick\'s jobs reach Redis as one batch, in the order submitted', async () => {
+      const queue = `b${queueCount++}`
+      const ex = executor(queue)
+      const futures = Array.from({ length: 300 }, (_, i) => ex.submit(tasks.add, i, 1))
+      const raw = inspect(queue)
+      for (let i = 0; (await raw.getWaitingCount()) < 300; i++) {
+        if (i > 500) throw new Error('the jobs did not reach Redis')
+        await later(10)
+      }
+      const waiting = await raw.getWaiting(0, -1) // in the order workers take them
+      expect(waiting.map((job) => job.data.args)).toEqual(Array.from({ length: 300 }, (_, i) => [i, 1]))
+      // One addBulk: one timestamp for the whole tick, as one MULTI gives.
+      expect(new Set(waiting.map((job) => job.timestamp)).size).toBeLessThanOrEqual(2)
+      workers.push(startWorker(redis, queue))
+      expect(await Promise.all(futures)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
+    })
+
+    it('a burst far larger than a read runs whole, each job once, and the futures get their own results', async () => {
+      const queue = await serveQueue(2)
       const ex = executor(queue)
       const path = scratch()
       const n = 3000
       const futures = Array.from({ length: n }, (_, i) => ex.submit(tasks.append, path, String(i)))
+      const sums = Array.from({ length: n }, (_, i) => ex.submit(tasks.add, i, i))
       await Promise.all(futures)
-      expect(lines(path)).toEqual(Array.from({ length: n }, (_, i) => String(i)))
-      expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
+      expect(await Promise.all(sums)).toEqual(Array.from({ length: n }, (_, i) => 2 * i))
+      expect(lines(path).sort()).toEqual(Array.from({ length: n }, (_, i) => String(i)).sort())
     }, 60_000)
 
     it('cancel() during the tick that submitted takes the job out of the batch: true, and it never reaches Redis', async () => {
