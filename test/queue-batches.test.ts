@@ -58,10 +58,13 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
   const scratch = (): string => join(mkdtempSync(join(tmpdir(), 'cf-batches-')), 'log')
   const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean) : [])
 
-  /** Short tasks, so that the worker fetches ahead from now on. */
+  /** Short tasks, so that the workers take tasks to be short (they fetch ahead only then, and only while there is a backlog). */
   async function shortTasks(ex: QueueExecutor): Promise<void> {
     for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 20 }, () => ex.submit(tasks.add, 1, 1)))
   }
+
+  /** A backlog of short tasks, so that the worker fetches ahead of what is submitted next in the same tick. */
+  const backlog = (ex: QueueExecutor): Future<number>[] => Array.from({ length: 20 }, () => ex.submit(tasks.add, 1, 1))
 
   /** Every future is done, and cancelled exactly when its line was never written; the others wrote theirs once. */
   function expectHonest(futures: Future<unknown>[], path: string): void {
@@ -78,6 +81,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       const ex = executor(queue)
       await shortTasks(ex)
       const path = scratch()
+      backlog(ex)
       const first = ex.submit(tasks.sleep, 1000, 'first')
       const second = ex.submit(tasks.append, path, 'second')
       const raw = inspect(queue)
@@ -101,6 +105,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       const ex = executor(queue)
       await shortTasks(ex)
       const path = scratch()
+      backlog(ex)
       const first = ex.submit(tasks.sleep, 800, 'first')
       const controller = new AbortController()
       const second = ex.submitWith({ signal: controller.signal }, tasks.append, path, 'second')

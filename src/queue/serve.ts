@@ -190,6 +190,7 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
   })
   subscriber.on('error', () => {}) // the worker reports the same connection's errors
   const gate = new StartGate(concurrency, (ahead) => (worker.concurrency = concurrency + ahead))
+  worker.on('drained', () => gate.drained())
   const events = worker.keys.events!
   // Names the jobs that really started to their submitters, in one entry per round, while jobs run.
   let naming: NodeJS.Timeout | undefined

@@ -1,6 +1,6 @@
 // Which of the jobs a queue worker fetched go to its local pool, and which
-// of them started. While its tasks are short, the worker fetches jobs ahead
-// of its pool and hands them over at once, so a thread finds its next task
+// of them started. While its tasks are short and the queue has a backlog,
+// the worker fetches jobs ahead of its pool and hands them over at once, so a thread finds its next task
 // already there and the pool sends results back in batches. A fetched job
 // that has not started can still be cancelled, exactly: before it is handed
 // over by taking it out of the line here, after by the pool's own cancel,
@@ -40,6 +40,11 @@ export class StartGate {
   readonly #held = new Map<string, Held>()
   /** Running average of a job's time in the local pool (ms); starts long, so nothing is fetched ahead until tasks prove short. */
   #averageMs = SHORT_MS
+  /**
+   * Jobs fetched since the queue was last found empty: from the second on, there is a backlog. Without one,
+   * fetching ahead only costs a round trip that finds nothing, which a lone job's result waits behind.
+   */
+  #sinceDrained = 0
 
   /** The local pool runs `slots` jobs at once; `setFetchAhead(n)` is told how many jobs to fetch beyond them. */
   constructor(slots: number, setFetchAhead: (jobs: number) => void) {
@@ -53,6 +58,7 @@ export class StartGate {
    * in the order fetched. Rejects with withdraw()'s error if the job is withdrawn first.
    */
   enter(id: string, chunk: boolean): Promise<void> {
+    if (++this.#sinceDrained === 2) this.#fetchAhead()
     if (this.#waiting.length === 0 && this.#fits(chunk)) return Promise.resolve(this.#hold(id, chunk))
     return new Promise<void>((admit, refuse) => this.#waiting.push({ id, chunk, admit: () => admit(this.#hold(id, chunk)), refuse }))
   }
@@ -69,9 +75,14 @@ export class StartGate {
     if (!held) return
     this.#held.delete(id)
     this.#averageMs += ALPHA * (performance.now() - held.since - this.#averageMs)
-    const ahead = this.#averageMs < SHORT_MS ? AHEAD_PER_SLOT * this.#slots : 0
-    if (ahead !== this.#ahead) this.#setFetchAhead((this.#ahead = ahead))
+    this.#fetchAhead()
     while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.chunk)) this.#waiting.shift()!.admit()
+  }
+
+  /** The worker found the queue empty. */
+  drained(): void {
+    this.#sinceDrained = 0
+    this.#fetchAhead()
   }
 
   /** Refuses the job `id` with `error` if it waits in line here; false if it does not. */
@@ -108,6 +119,11 @@ export class StartGate {
       ids.push(id)
     }
     return ids
+  }
+
+  #fetchAhead(): void {
+    const ahead = this.#averageMs < SHORT_MS && this.#sinceDrained >= 2 ? AHEAD_PER_SLOT * this.#slots : 0
+    if (ahead !== this.#ahead) this.#setFetchAhead((this.#ahead = ahead))
   }
 
   #fits(chunk: boolean): boolean {
