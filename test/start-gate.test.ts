@@ -57,7 +57,7 @@ describe('StartGate', () => {
     expect(ahead).toEqual([])
   })
 
-  it('a chunk waits for a free slot even while single jobs are fetched ahead', async () => {
+  it('a chunk waits for a free slot, in order, and stops fetching ahead while any is here', async () => {
     const { gate: g, ahead } = gate(1)
     await g.enter('a', false)
     g.leave('a')
@@ -66,13 +66,18 @@ describe('StartGate', () => {
     const admitted: string[] = []
     void enter(g, 'single', admitted)
     void enter(g, 'chunk', admitted, true)
+    expect(ahead).toEqual([3, 0])
     void enter(g, 'after', admitted) // behind the chunk: in order
     await tick()
     expect(admitted).toEqual(['single'])
     g.leave('b')
     g.leave('single')
     await tick()
+    expect(admitted).toEqual(['single', 'chunk'])
+    g.leave('chunk')
+    await tick()
     expect(admitted).toEqual(['single', 'chunk', 'after'])
+    expect(ahead).toEqual([3, 0, 3])
   })
 
   it('cancel(): a job in line is refused, one in the pool is cancelled there if its call has not started, else it started', async () => {

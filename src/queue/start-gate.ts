@@ -45,6 +45,11 @@ export class StartGate {
    * fetching ahead only costs a round trip that finds nothing, which a lone job's result waits behind.
    */
   #sinceDrained = 0
+  /**
+   * Chunks (map with a chunksize) waiting or in the pool. A chunk is a batch already, and one fetched ahead
+   * waits here for a free slot while another worker may be idle: nothing is fetched ahead while there are any.
+   */
+  #chunks = 0
 
   /** The local pool runs `slots` jobs at once; `setFetchAhead(n)` is told how many jobs to fetch beyond them. */
   constructor(slots: number, setFetchAhead: (jobs: number) => void) {
@@ -58,7 +63,9 @@ export class StartGate {
    * in the order fetched. Rejects with withdraw()'s error if the job is withdrawn first.
    */
   enter(id: string, chunk: boolean): Promise<void> {
-    if (++this.#sinceDrained === 2) this.#fetchAhead()
+    if (chunk) this.#chunks++
+    this.#sinceDrained++
+    this.#fetchAhead()
     if (this.#waiting.length === 0 && this.#fits(chunk)) return Promise.resolve(this.#hold(id, chunk))
     return new Promise<void>((admit, refuse) => this.#waiting.push({ id, chunk, admit: () => admit(this.#hold(id, chunk)), refuse }))
   }
@@ -74,6 +81,7 @@ export class StartGate {
     const held = this.#held.get(id)
     if (!held) return
     this.#held.delete(id)
+    if (held.chunk) this.#chunks--
     this.#averageMs += ALPHA * (performance.now() - held.since - this.#averageMs)
     this.#fetchAhead()
     while (this.#waiting.length > 0 && this.#fits(this.#waiting[0]!.chunk)) this.#waiting.shift()!.admit()
@@ -89,7 +97,9 @@ export class StartGate {
   refuse(id: string, error: Error): boolean {
     const index = this.#waiting.findIndex((waiter) => waiter.id === id)
     if (index < 0) return false
-    this.#waiting.splice(index, 1)[0]!.refuse(error)
+    const [waiter] = this.#waiting.splice(index, 1)
+    if (waiter!.chunk) this.#chunks--
+    waiter!.refuse(error)
     return true
   }
 
@@ -122,7 +132,7 @@ export class StartGate {
   }
 
   #fetchAhead(): void {
-    const ahead = this.#averageMs < SHORT_MS && this.#sinceDrained >= 2 ? AHEAD_PER_SLOT * this.#slots : 0
+    const ahead = this.#averageMs < SHORT_MS && this.#sinceDrained >= 2 && this.#chunks === 0 ? AHEAD_PER_SLOT * this.#slots : 0
     if (ahead !== this.#ahead) this.#setFetchAhead((this.#ahead = ahead))
   }
 
