@@ -4,56 +4,19 @@
 // true exactly for the jobs that never ran. A real redis-server and real
 // worker processes.
 
-import { Queue } from 'bullmq'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Future } from 'concurrent-futures'
-import { QueueExecutor } from 'concurrent-futures/queue'
+import type { QueueExecutor } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
-import { haveRedis, startRedis, startWorker, type RedisServer, type WorkerProcess } from './queue-helpers.js'
+import { haveRedis, later, queueSuite, startWorker } from './queue-helpers.js'
 
 describe.runIf(haveRedis)('QueueExecutor batches', () => {
-  let redis: RedisServer
-  let queueCount = 0
-  const workers: WorkerProcess[] = []
-  const executors: QueueExecutor[] = []
-  const inspectors: Queue[] = []
-
-  beforeAll(() => {
-    redis = startRedis()
-  })
-
-  afterEach(async () => {
-    await Promise.race([Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true }))), later(10_000)])
-    await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
-    await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
-  })
-
-  afterAll(() => redis.stop())
-
-  const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
-
-  async function serveQueue(count: number): Promise<string> {
-    const queue = `b${queueCount++}`
-    const served = Array.from({ length: count }, () => startWorker(redis, queue))
-    workers.push(...served)
-    await Promise.all(served.map((worker) => worker.ready))
-    return queue
-  }
-
-  function executor(queue: string): QueueExecutor {
-    const ex = new QueueExecutor({ connection: redis.url, queue })
-    executors.push(ex)
-    return ex
-  }
-
-  function inspect(queue: string): Queue {
-    const raw = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
-    inspectors.push(raw)
-    return raw
-  }
+  const suite = queueSuite('b')
+  const { workers, executor, inspect } = suite
+  const serveQueue = async (count: number): Promise<string> => (await suite.serveQueue(count)).queue
 
   const scratch = (): string => join(mkdtempSync(join(tmpdir(), 'cf-batches-')), 'log')
   const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean) : [])
@@ -66,6 +29,26 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
   /** A backlog of short tasks, so that the worker fetches ahead of what is submitted next in the same tick. */
   const backlog = (ex: QueueExecutor): Future<number>[] => Array.from({ length: 20 }, () => ex.submit(tasks.add, 1, 1))
 
+  /**
+   * One worker runs `first` (a long task) and holds `second` (which would write to `path`), fetched ahead
+   * behind a backlog of short tasks; resolves once the worker said `first` started and Redis shows both active.
+   */
+  async function heldBehindALongTask(options: { signal?: AbortSignal }) {
+    const ex = executor(await serveQueue(1))
+    const raw = inspect(ex.queue)
+    await shortTasks(ex)
+    const path = scratch()
+    backlog(ex)
+    const first = ex.submit(tasks.sleep, 1000, 'first')
+    const second = ex.submitWith(options, tasks.append, path, 'second')
+    await until(() => first.running()) // named by the worker once it really started
+    for (let i = 0; (await raw.getActiveCount()) !== 2; i++) {
+      if (i > 200) throw new Error('the worker did not fetch the second job ahead of its pool')
+      await later(10)
+    }
+    return { ex, raw, path, first, second }
+  }
+
   /** Every future is done, and cancelled exactly when its line was never written; the others wrote theirs once. */
   function expectHonest(futures: Future<unknown>[], path: string): void {
     const written = lines(path)
@@ -77,19 +60,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
 
   describe('fetching ahead', () => {
     it('a job a worker fetched ahead of its pool is not running, cancel() is true, and it never runs', async () => {
-      const queue = await serveQueue(1)
-      const ex = executor(queue)
-      await shortTasks(ex)
-      const path = scratch()
-      backlog(ex)
-      const first = ex.submit(tasks.sleep, 1000, 'first')
-      const second = ex.submit(tasks.append, path, 'second')
-      const raw = inspect(queue)
-      await until(() => first.running()) // named by the worker once it really started
-      for (let i = 0; (await raw.getActiveCount()) !== 2; i++) {
-        if (i > 200) throw new Error('the worker did not fetch the second job ahead of its pool')
-        await later(10)
-      }
+      const { ex, raw, path, first, second } = await heldBehindALongTask({})
       expect(second.running()).toBe(false)
       expect(second.cancel()).toBe(true)
       expect(second.cancelled()).toBe(true)
@@ -101,20 +72,8 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
     })
 
     it('an aborted signal cancels a job fetched ahead, which never runs', async () => {
-      const queue = await serveQueue(1)
-      const ex = executor(queue)
-      await shortTasks(ex)
-      const path = scratch()
-      backlog(ex)
-      const first = ex.submit(tasks.sleep, 800, 'first')
       const controller = new AbortController()
-      const second = ex.submitWith({ signal: controller.signal }, tasks.append, path, 'second')
-      const raw = inspect(queue)
-      await until(() => first.running())
-      for (let i = 0; (await raw.getActiveCount()) !== 2; i++) {
-        if (i > 200) throw new Error('the worker did not fetch the second job ahead of its pool')
-        await later(10)
-      }
+      const { path, first, second } = await heldBehindALongTask({ signal: controller.signal })
       controller.abort(new Error('not needed'))
       expect(second.cancelled()).toBe(true)
       expect(first.result(10_000)).toBe('first')
@@ -145,7 +104,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
 
   describe('one addBulk per tick', () => {
     it('a tick\'s jobs reach Redis as one batch, in the order submitted', async () => {
-      const queue = `b${queueCount++}`
+      const queue = suite.newQueue()
       const ex = executor(queue)
       const futures = Array.from({ length: 300 }, (_, i) => ex.submit(tasks.add, i, 1))
       const raw = inspect(queue)
@@ -157,7 +116,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       expect(waiting.map((job) => job.data.args)).toEqual(Array.from({ length: 300 }, (_, i) => [i, 1]))
       // One addBulk: one timestamp for the whole tick, as one MULTI gives.
       expect(new Set(waiting.map((job) => job.timestamp)).size).toBeLessThanOrEqual(2)
-      workers.push(startWorker(redis, queue))
+      workers.push(startWorker(suite.redis, queue))
       expect(await Promise.all(futures)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1))
     })
 
