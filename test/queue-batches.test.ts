@@ -4,6 +4,7 @@
 // true exactly for the jobs that never ran. A real redis-server and real
 // worker processes.
 
+import { UnrecoverableError, Worker } from 'bullmq'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -79,6 +80,20 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       expect(first.result(10_000)).toBe('first')
       await later(200)
       expect(existsSync(path)).toBe(false)
+    })
+
+    it('a job its worker withdrew is cancelled even when only its failure was read, not the answer', async () => {
+      const ex = executor(suite.newQueue())
+      const f = ex.submit(tasks.add, 1, 1)
+      // A worker that withdraws every job without answering: what the relay sees when the answer was trimmed away.
+      const connection = { host: '127.0.0.1', port: suite.redis.port }
+      const worker = new Worker(ex.queue, () => Promise.reject(new UnrecoverableError('cancelled by its submitter before it started')), { connection })
+      try {
+        await until(() => f.done())
+        expect(f.cancelled()).toBe(true)
+      } finally {
+        await worker.close()
+      }
     })
 
     it('cancel() racing the start of jobs fetched ahead is true exactly for the jobs that never ran', async () => {

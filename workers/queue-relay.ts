@@ -13,7 +13,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import {
-  ANSWER, CANCEL_EVENT, cancelChannel, DOWN, interruptChannel, leaseKey, STARTED_EVENT, STATUS, TICKET, UP,
+  ANSWER, CANCEL_EVENT, CANCELLED_REASON, cancelChannel, DOWN, interruptChannel, leaseKey, STARTED_EVENT, STATUS, TICKET, UP,
   type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
@@ -156,14 +156,10 @@ function onEvent(fields: string[], failures: [string, string][]): void {
   const entry = id === undefined ? undefined : pending.get(id)
   if (!entry) return // not one of this executor's jobs
   switch (event) {
-    case CANCEL_EVENT: {
-      const cancelled = field(fields, 'cancelled') === '1'
-      const answer = answers.get(id!)
-      if (answer) return answer(cancelled)
-      // Withdrawn after its cancel() stopped waiting: it never ran, and was cancelled as asked.
-      if (cancelled) settle(id!, { id: id!, event: 'cancelled' })
+    case CANCEL_EVENT:
+      if (field(fields, 'cancelled') === '1') withdrawn(id!)
+      else answers.get(id!)?.(false)
       return
-    }
     case 'completed':
       return settle(id!, completed(id!, field(fields, 'returnvalue') ?? null))
     case 'failed':
@@ -222,6 +218,11 @@ async function fail(failures: [id: string, failedReason: string][]): Promise<voi
   for (const [id] of failures) pipeline.lrange(`${jobKey(id)}:logs`, -1, -1)
   const replies = await pipeline.exec().catch(() => null)
   for (const [i, [id, failedReason]] of failures.entries()) {
+    // Its worker's answer was not read first (the reader lagged behind a reconcile, or the stream was trimmed).
+    if (failedReason === CANCELLED_REASON) {
+      withdrawn(id)
+      continue
+    }
     const [error, lines] = replies?.[i] ?? [null, undefined]
     const line = !error && Array.isArray(lines) && typeof lines[0] === 'string' ? lines[0] : undefined
     settle(id, { id, event: 'failed', error: remoteError(failedReason, line) })
@@ -308,6 +309,16 @@ async function cancel(id: string): Promise<boolean> {
   } finally {
     entry.cancelling = false
   }
+}
+
+/**
+ * A worker withdrew the job before it started: its cancel() is answered true, or, if it stopped waiting
+ * (no answer in time), the future is cancelled now, as asked.
+ */
+function withdrawn(id: string): void {
+  const answer = answers.get(id)
+  if (answer) answer(true)
+  else settle(id, { id, event: 'cancelled' })
 }
 
 /** Answers of the workers to cancel requests, by job id: true if the job was withdrawn before it started. */

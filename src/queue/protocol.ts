@@ -48,6 +48,9 @@ export function leaseKey(prefix: string | undefined, queue: string, client: stri
   return `${prefix ?? 'bull'}:${queue}:cf:lease:${client}`
 }
 
+/** The failedReason a worker gives a fetched job it withdrew on a cancel request, before the job started. */
+export const CANCELLED_REASON = 'cancelled by its submitter before it started'
+
 /** BullMQ's failedReason for a job whose worker stopped renewing its lock too often. */
 export const STALLED_REASON = 'job stalled more than allowable limit'
 

@@ -20,7 +20,7 @@ import { checkJson } from './json.js'
 import { checkJobData } from './job-data.js'
 import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
-import { CANCEL_EVENT, cancelChannel, interruptChannel, leaseKey, STARTED_EVENT, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
+import { CANCEL_EVENT, CANCELLED_REASON, cancelChannel, interruptChannel, leaseKey, STARTED_EVENT, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
 import { StartGate } from './start-gate.js'
 
 /** Options of `serve()`: the queue to serve, the task module and how jobs run. */
@@ -56,8 +56,6 @@ export interface QueueWorker {
 const RECORD_MS = 2000
 /** How often the jobs that started are named to their submitters (most short ones finish in between, unnamed). */
 const STARTED_MS = 10
-/** The failure of a fetched job its submitter cancelled before it started (its future is cancelled: nobody reads it). */
-const CANCELLED_REASON = 'cancelled by its submitter before it started'
 
 // BullMQ arms timers with these (lock renewal at half the lock duration), which cannot wait longer.
 const timerMs = integer(1, MAX_TIMER_MS, 'the longest timer')
