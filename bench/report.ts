@@ -16,7 +16,9 @@ export function skipped(name: string, why: string): void {
   console.error(`  ${name}: skipped, ${why}`)
 }
 
+/** The table of the rows recorded; nothing when no section recorded any (the queue section prints its own). */
 export function printTable(): void {
+  if (rows.length === 0) return
   console.log('| benchmark | concurrent-futures | reference (same run) | ratio | target |')
   console.log('|---|---|---|---|---|')
   for (const r of rows) console.log(`| ${r.join(' | ')} |`)

@@ -4,7 +4,10 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import type { RedisServer } from '../bench/redis-server.js'
+import { Queue } from 'bullmq'
+import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { startRedis, type RedisServer } from '../bench/redis-server.js'
 
 export { startRedis, type RedisServer } from '../bench/redis-server.js'
 
@@ -61,4 +64,58 @@ export function startWorker(redis: RedisServer, queue: string, ...args: string[]
       await exited
     },
   }
+}
+
+export const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+/**
+ * A describe block's Redis, and what its tests start (workers, executors, BullMQ inspectors), stopped after
+ * each test: bounded, so that a test that failed with a job stuck on a dead worker still stops its workers.
+ */
+export function queueSuite(prefix: string) {
+  let server: RedisServer | undefined
+  let queueCount = 0
+  const workers: WorkerProcess[] = []
+  const executors: QueueExecutor[] = []
+  const inspectors: Queue[] = []
+  beforeAll(() => {
+    server = startRedis()
+  })
+  afterEach(async () => {
+    const shutdowns = Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true })))
+    await Promise.race([shutdowns, later(10_000)])
+    await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
+    await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
+  })
+  afterAll(() => server?.stop())
+  const suite = {
+    get redis(): RedisServer {
+      return server!
+    },
+    /** Workers and executors to stop after the test. */
+    workers,
+    executors,
+    /** A fresh queue name. */
+    newQueue: (): string => `${prefix}${queueCount++}`,
+    /** A fresh queue served by `count` workers started with `args`; resolves once they serve it. */
+    async serveQueue(count: number, ...args: string[]): Promise<{ queue: string; served: WorkerProcess[] }> {
+      const queue = suite.newQueue()
+      const served = Array.from({ length: count }, () => startWorker(server!, queue, ...args))
+      workers.push(...served)
+      await Promise.all(served.map((worker) => worker.ready))
+      return { queue, served }
+    },
+    executor(queue: string, options: Partial<QueueExecutorOptions> = {}): QueueExecutor {
+      const ex = new QueueExecutor({ connection: server!.url, queue, ...options })
+      executors.push(ex)
+      return ex
+    },
+    /** BullMQ's own view of the queue, to check what reached Redis. */
+    inspect(queue: string): Queue {
+      const raw = new Queue(queue, { connection: { host: '127.0.0.1', port: server!.port } })
+      inspectors.push(raw)
+      return raw
+    },
+  }
+  return suite
 }

@@ -11,33 +11,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'concurrent-futures'
 import { JobLost, QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
 import type { ThrownSpec } from './fixtures/hostile.js'
-import { haveRedis, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
+import { haveRedis, later, queueSuite, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
 
 const hostileModule = new URL('./fixtures/hostile.ts', import.meta.url)
 const hostile = fromModule<typeof import('./fixtures/hostile.js')>(hostileModule)
 
 describe.runIf(haveRedis)('QueueExecutor', () => {
+  const suite = queueSuite('q')
+  const { workers, executors, serveQueue, executor, inspect } = suite
   let redis: RedisServer
-  let queueCount = 0
-  const workers: WorkerProcess[] = []
-  const executors: QueueExecutor[] = []
-  const inspectors: Queue[] = []
-
   beforeAll(() => {
-    redis = startRedis()
-  })
-
-  afterEach(async () => {
-    // Bounded, so that a test that failed with a job stuck on a dead worker still stops its workers.
-    const shutdowns = Promise.all(executors.splice(0).map((ex) => ex.shutdown({ cancelFutures: true })))
-    await Promise.race([shutdowns, later(10_000)])
-    await Promise.all(inspectors.splice(0).map((queue) => queue.close()))
-    await Promise.all(workers.splice(0).map((worker) => Promise.race([worker.stop(), later(5000).then(() => worker.stop('SIGKILL'))])))
+    redis = suite.redis
   })
 
   /** Polls an async condition until it holds. */
@@ -47,32 +36,6 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`)
       await later(20)
     }
-  }
-
-  const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
-
-  afterAll(() => redis.stop())
-
-  /** A fresh queue served by `count` workers started with `args`; resolves once they serve it. */
-  async function serveQueue(count: number, ...args: string[]): Promise<{ queue: string; served: WorkerProcess[] }> {
-    const queue = `q${queueCount++}`
-    const served = Array.from({ length: count }, () => startWorker(redis, queue, ...args))
-    workers.push(...served)
-    await Promise.all(served.map((worker) => worker.ready))
-    return { queue, served }
-  }
-
-  function executor(queue: string, options: Partial<QueueExecutorOptions> = {}): QueueExecutor {
-    const ex = new QueueExecutor({ connection: redis.url, queue, ...options })
-    executors.push(ex)
-    return ex
-  }
-
-  /** BullMQ's own view of the queue, to check what reached Redis. */
-  function inspect(queue: string): Queue {
-    const raw = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port } })
-    inspectors.push(raw)
-    return raw
   }
 
   const scratch = (): string => join(mkdtempSync(join(tmpdir(), 'cf-queue-')), 'log')
@@ -129,7 +92,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     })
 
     it('a log line another BullMQ worker wrote, however hostile, fails only its own future', async () => {
-      const queue = `q${queueCount++}`
+      const queue = suite.newQueue()
       const lines = [
         '{"cfThrown":{"error":{"name":"__proto__","message":"proto","props":{"__proto__":1,"constructor":2},"cause":{"error":{"name":"toString"}}}}}',
         '{"cfThrown":{"error":{"name":"valueOf","message":"aggregate","errors":[{"error":{"name":"isPrototypeOf"}},{"value":5}]}}}',
@@ -208,7 +171,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     })
 
     it('malformed events in the stream fail only the job they name; the reader goes on', async () => {
-      const queue = `q${queueCount++}` // no worker yet: the jobs wait
+      const queue = suite.newQueue() // no worker yet: the jobs wait
       const ex = executor(queue)
       const [a, b] = [ex.submit(tasks.add, 1, 1), ex.submit(tasks.add, 2, 2)]
       const raw = inspect(queue)
@@ -504,7 +467,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     }, 30_000)
 
     it('a job that vanished without an event is noticed by reading its state (reconcileMs)', async () => {
-      const queue = `q${queueCount++}` // no worker: the job waits
+      const queue = suite.newQueue() // no worker: the job waits
       const ex = executor(queue, { reconcileMs: 200 })
       const f = ex.submit(tasks.add, 1, 1)
       const raw = inspect(queue)
@@ -521,7 +484,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
 
   describe('orphans', () => {
     it('with leaseMs, the jobs of a client SIGKILLed longer ago than its lease fail instead of running; a live client\'s run', async () => {
-      const queue = `q${queueCount++}`
+      const queue = suite.newQueue()
       const client = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/queue-client.ts', import.meta.url))], {
         env: { ...process.env, REDIS_URL: redis.url, QUEUE: queue, COUNT: '5', NO_WORKER: '1', OPTIONS: JSON.stringify({ leaseMs: 600 }) },
         stdio: ['pipe', 'pipe', 'inherit'],
@@ -575,7 +538,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
     })
 
     it('examples/scale-out.ts runs against a worker serving examples/scale-out-tasks.ts', async () => {
-      const queue = `q${queueCount++}`
+      const queue = suite.newQueue()
       const worker = startWorker(redis, queue, '--tasks', fileURLToPath(new URL('../examples/scale-out-tasks.ts', import.meta.url)))
       workers.push(worker)
       const example = fileURLToPath(new URL('../examples/scale-out.ts', import.meta.url))

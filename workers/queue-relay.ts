@@ -13,7 +13,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import {
-  ANSWER, DOWN, interruptChannel, leaseKey, STATUS, TICKET, UP,
+  ANSWER, CANCEL_EVENT, CANCELLED_REASON, cancelChannel, DOWN, interruptChannel, leaseKey, STARTED_EVENT, STATUS, TICKET, UP,
   type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
@@ -94,12 +94,15 @@ function flush(): void {
 
 function settle(id: string, event: JobEvent): void {
   gone.delete(id)
+  answers.get(id)?.(false)
   if (pending.delete(id)) send(event)
 }
 
 const BLOCK_MS = 5000
 /** Events read in one XREAD. */
 const READ_COUNT = 2000
+/** The pause between reads while many jobs are out; a lone job's event is read at once. */
+const PACE_MS = 1
 
 async function readEvents(): Promise<void> {
   while (!closing) {
@@ -112,10 +115,14 @@ async function readEvents(): Promise<void> {
       onEvent(fields, failures)
     }
     if (failures.length > 0) void fail(failures)
-    if (reply === null && events.length === 0) await new Promise((resolve) => setTimeout(resolve, 50))
     settleLost()
+    if (reply === null && events.length === 0) await sleep(50)
+    // Many jobs out: the next read waits a moment, so it brings many events in one message to the executor, not one each.
+    else if (pending.size > 1 && events.length < READ_COUNT) await sleep(PACE_MS)
   }
 }
+
+const sleep = (ms: number): Promise<unknown> => new Promise((resolve) => setTimeout(resolve, ms))
 
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null
 
@@ -143,12 +150,16 @@ function field(fields: unknown, key: string): string | undefined {
 }
 
 function onEvent(fields: string[], failures: [string, string][]): void {
+  const event = field(fields, 'event')
+  if (event === STARTED_EVENT) return startedAll(field(fields, 'jobIds'))
   const id = field(fields, 'jobId')
   const entry = id === undefined ? undefined : pending.get(id)
   if (!entry) return // not one of this executor's jobs
-  switch (field(fields, 'event')) {
-    case 'active':
-      return started(id!)
+  switch (event) {
+    case CANCEL_EVENT:
+      if (field(fields, 'cancelled') === '1') withdrawn(id!)
+      else answers.get(id!)?.(false)
+      return
     case 'completed':
       return settle(id!, completed(id!, field(fields, 'returnvalue') ?? null))
     case 'failed':
@@ -169,6 +180,17 @@ function completed(id: string, text: string | null): JobEvent {
   }
   if (result === null || (typeof result === 'object' && !Array.isArray(result))) return { id, event: 'completed', result: result as JobResult | null }
   return { id, event: 'failed', error: { failedReason: `the job completed with a return value this library does not write: ${String(text).slice(0, 200)}` } }
+}
+
+/** The jobs a worker says started (a JSON array of ids); BullMQ's 'active' only means a worker fetched the job. */
+function startedAll(jobIds: string | undefined): void {
+  let ids: unknown
+  try {
+    ids = JSON.parse(jobIds ?? '[]')
+  } catch {
+    return
+  }
+  if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') started(id)
 }
 
 function started(id: string): void {
@@ -196,6 +218,11 @@ async function fail(failures: [id: string, failedReason: string][]): Promise<voi
   for (const [id] of failures) pipeline.lrange(`${jobKey(id)}:logs`, -1, -1)
   const replies = await pipeline.exec().catch(() => null)
   for (const [i, [id, failedReason]] of failures.entries()) {
+    // Its worker's answer was not read first (the reader lagged behind a reconcile, or the stream was trimmed).
+    if (failedReason === CANCELLED_REASON) {
+      withdrawn(id)
+      continue
+    }
     const [error, lines] = replies?.[i] ?? [null, undefined]
     const line = !error && Array.isArray(lines) && typeof lines[0] === 'string' ? lines[0] : undefined
     settle(id, { id, event: 'failed', error: remoteError(failedReason, line) })
@@ -262,16 +289,18 @@ function add(jobs: NewJob[]): void {
   )
 }
 
-/** Removes a job that has not started; false once it has (or finished). */
+/** Removes a job that has not started (from the queue, or from the worker that fetched it); false once it has (or finished). */
 async function cancel(id: string): Promise<boolean> {
   const entry = pending.get(id)
   if (!entry) return false
   try {
     await entry.added
     const state = await queue.getJobState(id)
+    if (state === 'active') return await withdraw(id)
     if (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized' && state !== 'waiting-children') return false
     entry.cancelling = true
-    if ((await queue.remove(id)) !== 1) return false
+    // Not removed: a worker fetched it meanwhile.
+    if ((await queue.remove(id)) !== 1) return await withdraw(id)
     pending.delete(id)
     gone.delete(id)
     return true
@@ -280,6 +309,44 @@ async function cancel(id: string): Promise<boolean> {
   } finally {
     entry.cancelling = false
   }
+}
+
+/**
+ * A worker withdrew the job before it started: its cancel() is answered true, or, if it stopped waiting
+ * (no answer in time), the future is cancelled now, as asked.
+ */
+function withdrawn(id: string): void {
+  const answer = answers.get(id)
+  if (answer) answer(true)
+  else settle(id, { id, event: 'cancelled' })
+}
+
+/** Answers of the workers to cancel requests, by job id: true if the job was withdrawn before it started. */
+const answers = new Map<string, (cancelled: boolean) => void>()
+/** How long a cancel waits for the worker that fetched the job to answer (none does if it died meanwhile). */
+const WITHDRAW_MS = 3000
+
+/**
+ * Asks the worker that fetched the job to withdraw it if it has not started it. Its answer comes in the events
+ * stream, before the job's failure; the job finishing first, or no answer, is a no.
+ */
+async function withdraw(id: string): Promise<boolean> {
+  if (!pending.has(id) || answers.has(id)) return false
+  const answered = new Promise<boolean>((resolve) => {
+    const answer = (cancelled: boolean): void => {
+      clearTimeout(timer)
+      answers.delete(id)
+      if (cancelled) {
+        pending.delete(id)
+        gone.delete(id)
+      }
+      resolve(cancelled)
+    }
+    const timer = setTimeout(() => answer(false), WITHDRAW_MS)
+    answers.set(id, answer)
+  })
+  await redis.publish(cancelChannel(prefix, name), JSON.stringify({ jobId: id }))
+  return answered
 }
 
 function answer(ticket: number, removed: boolean): void {
@@ -326,7 +393,7 @@ async function reconcile(): Promise<void> {
 
 async function readRecords(ids: string[]): Promise<void> {
   const pipeline = redis.pipeline()
-  for (const id of ids) pipeline.hmget(jobKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason', 'processedOn')
+  for (const id of ids) pipeline.hmget(jobKey(id), 'name', 'finishedOn', 'returnvalue', 'failedReason')
   // Last: any event of a job whose record is gone by now was written before this.
   pipeline.xrevrange(eventsKey, '+', '-', 'COUNT', 1)
   const replies = (await pipeline.exec()) ?? []
@@ -339,12 +406,11 @@ async function readRecords(ids: string[]): Promise<void> {
     const [error, record] = replies[i] ?? []
     if (!entry || error || !Array.isArray(record)) continue
     entry.checkedAt = performance.now()
-    const [jobName, finishedOn, returnvalue, failedReason, processedOn] = record as (string | null)[]
+    const [jobName, finishedOn, returnvalue, failedReason] = record as (string | null)[]
     if (jobName === null) gone.set(id, top)
     // An attempt that will be retried leaves its failedReason too: only a return value says completed.
     else if (finishedOn != null && (returnvalue != null || failedReason == null)) settle(id, completed(id, returnvalue ?? null))
     else if (finishedOn != null) failures.push([id, failedReason ?? ''])
-    else if (processedOn != null) started(id)
   }
   if (failures.length > 0) await fail(failures)
 }

@@ -27,10 +27,29 @@ export function interruptChannel(prefix: string | undefined, queue: string): str
   return `${prefix ?? 'bull'}:${queue}:cf:interrupt`
 }
 
+/**
+ * The Redis pub/sub channel on which a queue's workers hear which fetched job to cancel if it has not started
+ * ({ jobId } as JSON). The worker holding it answers with a CANCEL_EVENT in the queue's events stream.
+ */
+export function cancelChannel(prefix: string | undefined, queue: string): string {
+  return `${prefix ?? 'bull'}:${queue}:cf:cancel`
+}
+
+/**
+ * Events workers add to the queue's events stream, since BullMQ's own 'active' means fetched, not started:
+ * STARTED_EVENT names (jobIds: a JSON array) the jobs that started a while ago and still run;
+ * CANCEL_EVENT answers a cancel request for jobId (cancelled: '1' if the job was withdrawn before it started, '0' if it runs).
+ */
+export const STARTED_EVENT = 'cf:started'
+export const CANCEL_EVENT = 'cf:cancel'
+
 /** The key a client with a lease keeps alive (a heartbeat with an expiry) while it is there. */
 export function leaseKey(prefix: string | undefined, queue: string, client: string): string {
   return `${prefix ?? 'bull'}:${queue}:cf:lease:${client}`
 }
+
+/** The failedReason a worker gives a fetched job it withdrew on a cancel request, before the job started. */
+export const CANCELLED_REASON = 'cancelled by its submitter before it started'
 
 /** BullMQ's failedReason for a job whose worker stopped renewing its lock too often. */
 export const STALLED_REASON = 'job stalled more than allowable limit'

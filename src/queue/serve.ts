@@ -9,7 +9,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import { setMaxListeners } from 'node:events'
 import { availableParallelism } from 'node:os'
-import { TimeoutError } from '../concurrent/errors.js'
+import { CancelledError, TimeoutError } from '../concurrent/errors.js'
 import { checkOptions, integer, MAX_TIMER_MS, MAX_WORKERS, nested, oneOf, positiveInteger, show, string, type Schema } from '../concurrent/validate.js'
 import type { Executor } from '../executors/executor.js'
 import { ProcessPoolExecutor } from '../executors/process-pool.js'
@@ -20,7 +20,8 @@ import { checkJson } from './json.js'
 import { checkJobData } from './job-data.js'
 import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
-import { interruptChannel, leaseKey, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
+import { CANCEL_EVENT, CANCELLED_REASON, cancelChannel, interruptChannel, leaseKey, STARTED_EVENT, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
+import { StartGate } from './start-gate.js'
 
 /** Options of `serve()`: the queue to serve, the task module and how jobs run. */
 export interface ServeOptions {
@@ -53,6 +54,8 @@ export interface QueueWorker {
 
 /** How long a closing worker waits, once its jobs are done, for Redis to record their outcomes. */
 const RECORD_MS = 2000
+/** How often the jobs that started are named to their submitters (most short ones finish in between, unnamed). */
+const STARTED_MS = 10
 
 // BullMQ arms timers with these (lock renewal at half the lock duration), which cannot wait longer.
 const timerMs = integer(1, MAX_TIMER_MS, 'the longest timer')
@@ -92,36 +95,63 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
 
   // Interrupt requests for jobs this worker runs, or may soon start.
   const interrupted = new RecentInterrupts()
+  const interrupts = interruptChannel(prefix, queue)
+  const cancels = cancelChannel(prefix, queue)
   const subscriber = redis.duplicate()
-  subscriber.on('message', (_channel: string, message: string) => {
+  subscriber.on('message', (channel: string, message: string) => {
     const heard = interrupted.hear(message)
-    if (heard && !worker.cancelJob(heard.jobId, heard.reason)) interrupted.remember(heard.jobId, heard.reason)
+    if (!heard) return
+    if (channel === cancels) return answerCancel(heard.jobId)
+    if (!gate.refuse(heard.jobId, new Unrunnable(`interrupted before it started: ${heard.reason}`)) && !worker.cancelJob(heard.jobId, heard.reason)) {
+      interrupted.remember(heard.jobId, heard.reason)
+    }
   })
+  /** Cancels a fetched job that has not started. The answer is written before the job fails: on this connection, the failure comes later. */
+  const answerCancel = (jobId: string): void => {
+    const outcome = gate.cancel(jobId, new Unrunnable(CANCELLED_REASON))
+    if (outcome !== 'unknown') void redis.xadd(events, '*', 'event', CANCEL_EVENT, 'jobId', jobId, 'cancelled', outcome === 'withdrawn' ? '1' : '0').catch(() => {})
+  }
 
   const run = async (job: Job<JobData, JobResult>, _token: string | undefined, signal: AbortSignal | undefined): Promise<JobResult> => {
     try {
       const task = registry.get(job.name)
       if (!task) throw new Unrunnable(`unknown task '${job.name}': this worker serves ${[...registry.keys()].join(', ')}`)
       const data = jobData(job.data)
-      const refused = data.interrupt ?? interrupted.get(job.id!)
-      if (refused !== undefined) throw new Unrunnable(`interrupted before it started: ${refused}`)
-      if (data.lease !== undefined && (await redis.exists(leaseKey(prefix, queue, data.lease))) === 0) {
-        throw new Unrunnable('not started: its client is gone (its lease expired: no heartbeat for longer than its leaseMs)')
+      await gate.enter(job.id!, data.chunk === true)
+      naming ??= setInterval(name, STARTED_MS)
+      try {
+        return await start(job, task, data, signal)
+      } finally {
+        gate.leave(job.id!)
       }
-      const { args, chunk, timeoutMs } = data
-      const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
-      if (!chunk) return { v: checked(await local.submitWith(submitOptions, task, ...(args as never[])), job.name) }
-      // Each call of the chunk listens to the job's signal until it settles: as many listeners as calls is no leak.
-      if (signal) setMaxListeners(args.length + 10, signal)
-      const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
-      // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
-      return { v: { ...values.map((value) => checked(value, job.name)) } }
-    } catch (error) {
+    } catch (caught) {
+      // Its call was cancelled in the pool, and not by an interrupt (which aborts the signal): a cancel request did it.
+      const error = caught instanceof CancelledError && !signal?.aborted ? new Unrunnable(CANCELLED_REASON) : caught
       const thrown = encodeThrown(error, 'json')
       await job.log(JSON.stringify({ cfThrown: thrown } satisfies ErrorLog)).catch(() => {})
       const final = signal?.aborted || error instanceof TimeoutError || error instanceof Unrunnable
       throw forBullmq(thrown, final ? UnrecoverableError : Error)
     }
+  }
+
+  const start = async (job: Job<JobData, JobResult>, task: TaskRef<AnyFn>, data: JobData, signal: AbortSignal | undefined): Promise<JobResult> => {
+    const refused = data.interrupt ?? interrupted.get(job.id!)
+    if (refused !== undefined) throw new Unrunnable(`interrupted before it started: ${refused}`)
+    if (data.lease !== undefined && (await redis.exists(leaseKey(prefix, queue, data.lease))) === 0) {
+      throw new Unrunnable('not started: its client is gone (its lease expired: no heartbeat for longer than its leaseMs)')
+    }
+    const { args, chunk, timeoutMs } = data
+    const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
+    if (!chunk) {
+      const call = local.submitWith(submitOptions, task, ...(args as never[]))
+      gate.handed(job.id!, [call])
+      return { v: checked(await call, job.name) }
+    }
+    // Each call of the chunk listens to the job's signal until it settles: as many listeners as calls is no leak.
+    if (signal) setMaxListeners(args.length + 10, signal)
+    const values = await Promise.all((args as unknown[][]).map((one) => local.submitWith(submitOptions, task, ...(one as never[]))))
+    // As an object, whose undefined entries JSON drops, so they read back as undefined rather than null.
+    return { v: { ...values.map((value) => checked(value, job.name)) } }
   }
 
   // The jobs running, so that close() knows when they are done whatever Redis does.
@@ -157,7 +187,20 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     lastError = undefined
   })
   subscriber.on('error', () => {}) // the worker reports the same connection's errors
-  await Promise.all([worker.waitUntilReady(), subscriber.subscribe(interruptChannel(prefix, queue))])
+  const gate = new StartGate(concurrency, (ahead) => (worker.concurrency = concurrency + ahead))
+  worker.on('drained', () => gate.drained())
+  const events = worker.keys.events!
+  // Names the jobs that really started to their submitters, in one entry per round, while jobs run.
+  let naming: NodeJS.Timeout | undefined
+  const name = (): void => {
+    const ids = gate.started()
+    if (ids.length > 0) void redis.xadd(events, '*', 'event', STARTED_EVENT, 'jobIds', JSON.stringify(ids)).catch(() => {})
+    if (!gate.busy()) {
+      clearInterval(naming)
+      naming = undefined
+    }
+  }
+  await Promise.all([worker.waitUntilReady(), subscriber.subscribe(interrupts, cancels)])
 
   let closing: Promise<void> | undefined
   return {
@@ -170,6 +213,7 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
         closed.catch(() => {})
         await Promise.race([closed, idle().then(() => new Promise((resolve) => setTimeout(resolve, RECORD_MS)))])
         await local.shutdown()
+        clearInterval(naming)
         subscriber.disconnect()
         redis.disconnect() // BullMQ leaves the connection it was given open
       })()),
