@@ -82,15 +82,42 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       expect(existsSync(path)).toBe(false)
     })
 
-    it('a job its worker withdrew is cancelled even when only its failure was read, not the answer', async () => {
+    it('a job its worker withdrew when asked is cancelled even when only its failure was read, not the answer', async () => {
       const ex = executor(suite.newQueue())
+      const raw = inspect(ex.queue)
       const f = ex.submit(tasks.add, 1, 1)
-      // A worker that withdraws every job without answering: what the relay sees when the answer was trimmed away.
+      // A worker that withdraws the job without answering (what the relay sees when the answer was trimmed
+      // away), once the cancel() below has stopped waiting for its answer.
       const connection = { host: '127.0.0.1', port: suite.redis.port }
-      const worker = new Worker(ex.queue, () => Promise.reject(new UnrecoverableError('cancelled by its submitter before it started')), { connection })
+      const worker = new Worker(ex.queue, () => later(100).then(() => Promise.reject(new UnrecoverableError('cancelled by its submitter before it started'))), { connection })
       try {
+        for (let i = 0; (await raw.getActiveCount()) !== 1; i++) {
+          if (i > 200) throw new Error('the worker did not fetch the job')
+          await later(10)
+        }
+        expect(f.cancel()).toBe(false) // no answer came: this thread blocked the worker meanwhile
         await until(() => f.done())
         expect(f.cancelled()).toBe(true)
+      } finally {
+        await worker.close()
+      }
+    })
+
+    it("a task's own error that reads like a withdrawal, with no cancel asked, is that error, never a cancellation", async () => {
+      const ex = executor(await serveQueue(1))
+      const f = ex.submit(tasks.fail, 'cancelled by its submitter before it started')
+      await until(() => f.done())
+      expect(f.cancelled()).toBe(false)
+      expect(f.exception()).toMatchObject({ message: 'cancelled by its submitter before it started' })
+      // A foreign worker failing the job with that reason: the same.
+      const foreign = executor(suite.newQueue())
+      const g = foreign.submit(tasks.add, 1, 1)
+      const connection = { host: '127.0.0.1', port: suite.redis.port }
+      const worker = new Worker(foreign.queue, () => Promise.reject(new UnrecoverableError('cancelled by its submitter before it started')), { connection })
+      try {
+        await until(() => g.done())
+        expect(g.cancelled()).toBe(false)
+        expect(g.exception()).toMatchObject({ message: 'cancelled by its submitter before it started' })
       } finally {
         await worker.close()
       }

@@ -69,6 +69,8 @@ interface Pending {
   started: boolean
   /** Being removed by this executor: its 'removed' event is a cancel, not a loss. */
   cancelling: boolean
+  /** Its worker was asked to withdraw it: only then is a withdrawal (answered, or read as its failure) a cancel. */
+  withdrawAsked: boolean
   /** When the job's state was last read (performance.now()). */
   checkedAt: number
 }
@@ -157,7 +159,7 @@ function onEvent(fields: string[], failures: [string, string][]): void {
   if (!entry) return // not one of this executor's jobs
   switch (event) {
     case CANCEL_EVENT:
-      if (field(fields, 'cancelled') === '1') withdrawn(id!)
+      if (field(fields, 'cancelled') === '1' && entry.withdrawAsked) withdrawn(id!)
       else answers.get(id!)?.(false)
       return
     case 'completed':
@@ -219,7 +221,8 @@ async function fail(failures: [id: string, failedReason: string][]): Promise<voi
   const replies = await pipeline.exec().catch(() => null)
   for (const [i, [id, failedReason]] of failures.entries()) {
     // Its worker's answer was not read first (the reader lagged behind a reconcile, or the stream was trimmed).
-    if (failedReason === CANCELLED_REASON) {
+    // Asked for, or it is a task's own error that happens to read so, and is reported as one.
+    if (failedReason === CANCELLED_REASON && pending.get(id)?.withdrawAsked) {
       withdrawn(id)
       continue
     }
@@ -277,7 +280,7 @@ function add(jobs: NewJob[]): void {
     if (live.length > 0) await queue.addBulk(live.map(({ id, name, data, opts }) => ({ name, data, opts: { ...opts, jobId: id } as JobsOptions })))
   })
   const entries = jobs.map((job) => {
-    const entry: Pending = { added, queued: false, started: false, cancelling: false, checkedAt: performance.now() }
+    const entry: Pending = { added, queued: false, started: false, cancelling: false, withdrawAsked: false, checkedAt: performance.now() }
     pending.set(job.id, entry)
     return entry
   })
@@ -331,7 +334,9 @@ const WITHDRAW_MS = 3000
  * stream, before the job's failure; the job finishing first, or no answer, is a no.
  */
 async function withdraw(id: string): Promise<boolean> {
-  if (!pending.has(id) || answers.has(id)) return false
+  const entry = pending.get(id)
+  if (!entry || answers.has(id)) return false
+  entry.withdrawAsked = true
   const answered = new Promise<boolean>((resolve) => {
     const answer = (cancelled: boolean): void => {
       clearTimeout(timer)
