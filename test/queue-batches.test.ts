@@ -103,6 +103,16 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       }
     })
 
+    it("a task's own CancelledError (a single job or a chunk) comes back as that error, never as a withdrawal", async () => {
+      const ex = executor(await serveQueue(1))
+      const f = ex.submit(tasks.throwCancelled, 'a future the task waited on was cancelled')
+      await until(() => f.done())
+      expect(f.cancelled()).toBe(false)
+      expect(f.exception()).toMatchObject({ name: 'CancelledError', message: 'a future the task waited on was cancelled' })
+      const chunked = ex.map(tasks.throwCancelled, ['in a chunk'], { chunksize: 2 })
+      expect(() => [...chunked]).toThrow(expect.objectContaining({ name: 'CancelledError', message: 'in a chunk' }))
+    })
+
     it("a task's own error that reads like a withdrawal, with no cancel asked, is that error, never a cancellation", async () => {
       const ex = executor(await serveQueue(1))
       const f = ex.submit(tasks.fail, 'cancelled by its submitter before it started')

@@ -9,7 +9,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { Redis } from 'ioredis'
 import { setMaxListeners } from 'node:events'
 import { availableParallelism } from 'node:os'
-import { CancelledError, TimeoutError } from '../concurrent/errors.js'
+import { TimeoutError } from '../concurrent/errors.js'
 import { checkOptions, integer, MAX_TIMER_MS, MAX_WORKERS, nested, oneOf, positiveInteger, show, string, type Schema } from '../concurrent/validate.js'
 import type { Executor } from '../executors/executor.js'
 import { ProcessPoolExecutor } from '../executors/process-pool.js'
@@ -124,9 +124,7 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
       } finally {
         gate.leave(job.id!)
       }
-    } catch (caught) {
-      // Its call was cancelled in the pool, and not by an interrupt (which aborts the signal): a cancel request did it.
-      const error = caught instanceof CancelledError && !signal?.aborted ? new Unrunnable(CANCELLED_REASON) : caught
+    } catch (error) {
       const thrown = encodeThrown(error, 'json')
       await job.log(JSON.stringify({ cfThrown: thrown } satisfies ErrorLog)).catch(() => {})
       const final = signal?.aborted || error instanceof TimeoutError || error instanceof Unrunnable
@@ -145,7 +143,13 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     if (!chunk) {
       const call = local.submitWith(submitOptions, task, ...(args as never[]))
       gate.handed(job.id!, [call])
-      return { v: checked(await call, job.name) }
+      try {
+        return { v: checked(await call, job.name) }
+      } catch (error) {
+        // Cancelled in the pool, and not by an interrupt (which aborts the signal): a cancel request withdrew it.
+        // A CancelledError the task threw itself leaves its call finished, not cancelled, and is its error.
+        throw call.cancelled() && !signal?.aborted ? new Unrunnable(CANCELLED_REASON) : error
+      }
     }
     // Each call of the chunk listens to the job's signal until it settles: as many listeners as calls is no leak.
     if (signal) setMaxListeners(args.length + 10, signal)
