@@ -69,6 +69,15 @@ describe('bench statistics', () => {
     }
   })
 
+  it('any number of rounds gets its interval: past 1,074, where 0.5 ** n is 0, it neither hangs nor loses its width', () => {
+    for (const n of [1074, 1075, 5000]) {
+      const e = estimate(Array.from({ length: n }, (_, i) => i))
+      // The normal approximation of the order statistic: (n − 1.96·√n) / 2 values below the interval.
+      expect(e.low, `${n} rounds`).toBeCloseTo(Math.floor((n - 1.96 * Math.sqrt(n)) / 2), -1)
+      expect(e.high, `${n} rounds`).toBe(n - 1 - e.low)
+    }
+  }, 5_000)
+
   it("a ratio's t interval holds the true ratio in about 95 % of samples", () => {
     const gauss = normal(11)
     for (const n of [3, 5, 7, 12, 40]) {

@@ -82,6 +82,8 @@ export class Climber {
   #slower = 0
   /** Periods until that is forgotten (the work may have changed). */
   #slowerFor = 0
+  /** The best mean rate judged while #slower holds: a step down is measured against it, so losses do not chain. */
+  #peak = 0
   /** The probe in flight, in workers (negative: down), not yet judged; 0 for none. */
   #probe = 0
   /** The size of the next probe up: doubles while probes pay. */
@@ -109,7 +111,7 @@ export class Climber {
   }
 
   period({ rate, saturated, idle, delayMs, starting = false }: Period): number {
-    if (this.#slowerFor > 0 && --this.#slowerFor === 0) this.#slower = 0
+    if (this.#slowerFor > 0 && --this.#slowerFor === 0) this.#slower = this.#peak = 0
     if (idle) {
       this.#idleMs += PERIOD_MS
       if (this.#idleMs >= IDLE_MS) this.#move(-1)
@@ -131,7 +133,7 @@ export class Climber {
       // A probe the work did not last long enough to judge is not kept.
       this.#move(-this.#probe)
       this.#settle(0)
-      this.#slower = 0
+      this.#slower = this.#peak = 0
       return this.target
     }
     if (this.#wait > 0) {
@@ -163,7 +165,8 @@ export class Climber {
     const gain = (this.#hold > 1 ? 3 : 2) * error
     // A probe up is kept when it raised the rate by more than NOISE and more than noise explains; a probe
     // down when its loss is shown, noise allowed for, to be less than NOISE (so a chain of small losses stops).
-    const change = baseline === undefined ? 0 : Math.log(mean / baseline)
+    const change = baseline === undefined ? 0 : Math.log(mean / (probe < 0 ? Math.max(baseline, this.#peak) : baseline))
+    this.#peak = Math.max(this.#peak, mean)
     const kept = baseline === undefined || probe === 0 || (probe > 0 ? change > Math.max(Math.log1p(NOISE), gain) : change - 2 * error >= Math.log(1 - NOISE))
     if (kept) {
       if (probe !== 0) this.#hold = 1
