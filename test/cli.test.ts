@@ -144,6 +144,7 @@ describe('concurrent-futures bench', () => {
     [['bench', `${fixture}#notAFunction`, ...quick], /export 'notAFunction' of .* is a number, not a function/],
     [['bench', `${fixture}#missing`, ...quick], /has no export 'missing'/],
     [['bench', '--workers', '0'], /--workers takes whole numbers >= 1, got 0/],
+    [['bench', '--rounds', '1'], /--rounds takes whole numbers >= 2, got 1/],
     [['bench', '--args', '{nope'], /--args is not JSON/],
     [['bench', 'quicksort'], /unknown workload 'quicksort': use one of fib, hash, gzip, fs, sleep/],
     [['bench', '--executor', 'fiber'], /unknown executor 'fiber'/],

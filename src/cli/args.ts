@@ -42,7 +42,7 @@ export const USAGE = `usage: concurrent-futures bench [task] [options]
   --executor thread,process
   --tasks N            tasks per round (default: the workload's)
   --warmup N           tasks run first on each pool, unmeasured (default: 2 per worker)
-  --rounds N           the least measured rounds per point (default 5); rounds are interleaved
+  --rounds N           the least measured rounds per point (default 5, at least 2); rounds are interleaved
                        across pool sizes, and each figure is their median ± a 95 % interval
   --time-budget S      seconds of measuring: while a throughput interval is wider than ±2 % or the
                        recommendation is still open, more rounds until they are spent (default 10)
@@ -98,7 +98,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--executor': options.executors = parseExecutors(value(arg)); break
       case '--tasks': options.tasks = parseCounts(value(arg), arg, true)[0]!; break
       case '--warmup': options.warmup = parseCount(value(arg), arg, 0); break
-      case '--rounds': options.rounds = parseCounts(value(arg), arg, true)[0]!; break
+      case '--rounds': options.rounds = parseCount(value(arg), arg, 2); break // one round has no spread to show
       case '--time-budget': options.timeBudget = parseSeconds(value(arg), arg); break
       case '--json': options.json = true; break
       case '--csv': options.csv = true; break
