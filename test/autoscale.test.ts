@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Future } from 'concurrent-futures'
 import { Climber, IDLE_MS, JUDGE_PERIODS, MAX_LOOP_DELAY_MS, PERIOD_MS } from '../src/executors/autoscale.js'
-import { seededRandom } from '../src/cli/stats.js'
+import { seededRandom } from './seeded-random.js'
 import { pool, processPool, tasks, until } from './helpers.js'
 
 /**

@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { roundTicks } from '../src/cli/chart.js'
 import { recommend } from '../src/cli/report.js'
-import { estimate, median, pairedRatio, seededRandom, studentT975, verdict } from '../src/cli/stats.js'
+import { estimate, median, pairedRatio, studentT975, verdict } from '../src/cli/stats.js'
+import { seededRandom } from './seeded-random.js'
 import type { Point } from '../src/cli/sweep.js'
 
 const rounds = fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 40 })

@@ -2,7 +2,7 @@
 // submissions and faults) in order. The run process and the reporter both
 // derive it from the seed, so a seed replays the run.
 
-import { seededRandom } from '../../src/cli/stats.js'
+import { seededRandom } from '../seeded-random.js'
 import { HOSTILE_NAMES, type ThrowKind } from './tasks.js'
 
 export type PoolKind = 'thread' | 'process-break' | 'process-replace'
