@@ -63,9 +63,9 @@ function compile(source: string): Fn {
     fn = new Function(`return ({ ${source} })`)() as Fn
     fn = Object.values(fn)[0] as Fn
   }
-  return (...args) => {
+  return function (this: unknown, ...args) {
     try {
-      const value = fn(...args)
+      const value = fn.apply(this, args) // the task's `this` (task-runner.ts)
       return value instanceof Promise ? value.catch((e: unknown) => Promise.reject(explainFreeVariable(e))) : value
     } catch (error) {
       throw explainFreeVariable(error)

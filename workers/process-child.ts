@@ -68,7 +68,7 @@ process.on('message', (message: ToChild) => {
 async function start(init: ChildInit): Promise<void> {
   channel = init.serialization
   states = new Int32Array(init.slotCount)
-  initContext(init.name, states)
+  initContext(init.name, states, post, channel)
   runner = taskRunner({
     // The relay claimed it in the pool's slots; this is the child's own copy.
     claim: (slot) => {

@@ -16,7 +16,6 @@ const bell = new Int32Array(doorbell)
 const slots = new Int32Array(slotBuffer)
 let lastError: unknown
 
-initContext(name, slots)
 // Kept open (and unref'd) for as long as this thread lives: see thread-watch.ts.
 life.unref()
 
@@ -24,6 +23,8 @@ function post(message: FromWorker): void {
   port.postMessage(message)
   ring(bell)
 }
+
+initContext(name, slots, post, 'clone')
 
 // A throw outside any task, or process.exit(), ends this thread; send the
 // results it has (tasks it finished must not be reported lost), then say so

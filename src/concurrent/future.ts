@@ -13,6 +13,7 @@ import { inspect } from 'node:util'
 import { blockUntil } from './blocking.js'
 import { CancelledError, InvalidStateError, TimeoutError } from './errors.js'
 import { outcomePromise, type Outcome } from './outcome.js'
+import { endedProgress, ProgressListeners, type ProgressCallback } from './progress.js'
 import { checkTimeout } from './validate.js'
 
 /** The states of a concurrent Future, as in CPython: PENDING, RUNNING, then CANCELLED or FINISHED. */
@@ -34,12 +35,13 @@ let nextId = 1
 
 /**
  * The result of a task submitted to an executor: `result(timeoutMs)` blocks for it, `await` waits without blocking.
+ * `P` is what the task reports with `reportProgress()` (see onProgress()).
  *
  * @example
  * const f = pool.submit(tasks.fib, 30)
  * f.result(5_000) // blocks up to 5 s
  */
-export class Future<T = unknown> implements PromiseLike<T> {
+export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
   readonly #id = nextId++
   #state: 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED' = 'PENDING'
   #outcome: Outcome<T> | undefined
@@ -49,6 +51,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // Internal listeners (executors, wait, asCompleted) run before user callbacks.
   #watchers: Array<DoneCallback<T>> | undefined
   #promise: Promise<T> | undefined
+  // Created by the first onProgress() or progress(): until then reports are dropped.
+  #progress: ProgressListeners<P> | undefined
 
   get state(): FutureState {
     if (this.#state === 'PENDING' && this.#claim?.running()) return 'RUNNING'
@@ -100,6 +104,33 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (typeof fn !== 'function') throw new TypeError(`addDoneCallback expects a function, got ${inspect(fn)}`)
     if (this.done()) runCallback(this, fn)
     else (this.#callbacks ??= []).push(fn)
+  }
+
+  /**
+   * Calls `fn(value)` for each progress value the task reports, in order, until
+   * the future is done, never after. Called from the same drain as the result:
+   * a thread blocked in result() sees them too, before result() returns.
+   * Reports come coalesced (the newest value at most once a millisecond per task).
+   * An exception in `fn` is printed, as a done callback's is. On a done future it does nothing.
+   */
+  onProgress(fn: ProgressCallback<P>): void {
+    if (typeof fn !== 'function') throw new TypeError(`onProgress expects a function, got ${inspect(fn)}`)
+    if (!this.done()) (this.#progress ??= new ProgressListeners()).add(fn)
+  }
+
+  /**
+   * The task's progress values as an async iterator, from now on: it holds
+   * only the newest value not yet taken (a slow consumer skips values), and
+   * ends once the future is done, after yielding the value it still holds.
+   */
+  progress(): AsyncIterableIterator<P> {
+    if (this.done()) return endedProgress()
+    return (this.#progress ??= new ProgressListeners()).iterator()
+  }
+
+  /** @internal Executors: the task reported `value`; dropped once the future is done, or when nobody listens. */
+  reportProgress(value: P): void {
+    if (this.#progress && !this.done()) this.#progress.emit(value, () => !this.done(), () => this.toString())
   }
 
   /** For executors: PENDING → RUNNING (true), or false when the future was cancelled. */
@@ -184,6 +215,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const watchers = this.#watchers
     const callbacks = this.#callbacks
     this.#watchers = this.#callbacks = undefined
+    this.#progress?.end()
+    this.#progress = undefined
     if (watchers) for (const watcher of watchers) watcher(this)
     if (callbacks) for (const callback of callbacks) runCallback(this, callback)
   }

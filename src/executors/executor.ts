@@ -2,18 +2,20 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import type { Future } from '../concurrent/future.js'
-import { boolean, checkOptions, milliseconds, signal, transferables, type Schema } from '../concurrent/validate.js'
+import { boolean, checkOptions, func, milliseconds, signal, transferables, type Schema } from '../concurrent/validate.js'
 import { MapResults, type MapOptions } from './map.js'
-import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from './task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ProgressOf, type ResultOf, type Task } from './task.js'
 
-/** Per-task options of `submitWith()`: an AbortSignal, a timeout and transfer lists. */
-export interface SubmitOptions {
+/** Per-task options of `submitWith()`: an AbortSignal, a timeout, transfer lists, a progress callback. */
+export interface SubmitOptions<P = unknown> {
   /** Aborting cancels the task if it has not started, and interrupts it if it has. */
   signal?: AbortSignal
   /** Interrupts the task once it has run this long (counted from its start, not from submit); Infinity: never. */
   timeoutMs?: number
   /** Transferables among the arguments to move to the worker instead of copying. */
   transfer?: readonly TransferListItem[]
+  /** Called with each progress value the task reports: future.onProgress(onProgress), from the start. */
+  onProgress?: (value: P) => void
 }
 
 /** Options of `shutdown()`: whether to wait for running work and to cancel queued futures. */
@@ -32,6 +34,7 @@ export const submitSchema: Schema<SubmitOptions> = {
     return ms === Infinity ? undefined : ms
   },
   transfer: transferables,
+  onProgress: func<(value: unknown) => void>,
 }
 
 const shutdownSchema: Schema<ShutdownOptions> = { wait: boolean, cancelFutures: boolean }
@@ -53,13 +56,16 @@ type Iterables<A extends readonly unknown[]> = { [K in keyof A]: Iterable<A[K]> 
 /** What every executor offers, as in CPython: `submit`, `map`, `shutdown`, and `await using` to shut down. */
 export abstract class Executor {
   /** Schedules `fn(...args)` and returns a Future for its result. */
-  submit<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
-    return this.schedule(fn, args, NO_OPTIONS, false) as Future<ResultOf<F>>
+  submit<F extends AnyFn>(fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>, ProgressOf<F>> {
+    return this.schedule(fn, args, NO_OPTIONS, false) as Future<ResultOf<F>, ProgressOf<F>>
   }
 
   /** submit() with per-call options. */
-  submitWith<F extends AnyFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
-    return this.schedule(fn, args, this.checkSubmitOptions(options), false) as Future<ResultOf<F>>
+  submitWith<F extends AnyFn>(options: SubmitOptions<ProgressOf<F>>, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>, ProgressOf<F>> {
+    const checked = this.checkSubmitOptions(options)
+    const future = this.schedule(fn, args, checked, false) as Future<ResultOf<F>, ProgressOf<F>>
+    if (checked.onProgress) future.onProgress(checked.onProgress)
+    return future
   }
 
   /** @internal Checks what submitWith() was given, as submitWith() will: runInExecutorWith() checks before it waits for room. */

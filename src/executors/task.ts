@@ -8,8 +8,18 @@ import { show, string } from '../concurrent/validate.js'
 import type { Received } from '../wire/channel.js'
 import type { TaskSpec } from '../wire/task-spec.js'
 
-/** Any function; tasks never see `this`. */
+/** Any function. A task's `this` is a ProgressReporter. */
 export type AnyFn = (...args: never[]) => unknown
+
+/**
+ * The `this` of a task in a pool worker. Declare it to report typed progress:
+ * `function resize(this: ProgressReporter<number>, path: string) { this.reportProgress(0.5) }`
+ * (a function, not an arrow function, which has no `this` of its own).
+ */
+export interface ProgressReporter<P> {
+  /** See reportProgress() in `concurrent-futures/worker`. */
+  reportProgress(value: P): void
+}
 
 const kTaskRef = Symbol.for('concurrent-futures.TaskRef')
 
@@ -28,6 +38,9 @@ export type Task<F extends AnyFn> = F | TaskRef<F>
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never
 /** What a task's future holds: its return value, awaited, as it arrives from the worker. */
 export type ResultOf<F> = F extends (...args: never[]) => infer R ? Received<Awaited<R>> : never
+
+/** What a task reports as progress, as it arrives: P if it declares `this: ProgressReporter<P>`, else unknown. */
+export type ProgressOf<F> = ThisParameterType<F> extends ProgressReporter<infer P> ? Received<P> : unknown
 
 /** The exported functions of module type `M`, as TaskRefs. */
 export type ModuleTasks<M> = {

@@ -320,6 +320,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       member.recordBatch(count, message.busyMs)
       if (member.jobs.size === 0) this.#idle(member)
       this.#dispatch()
+    } else if (message.event === 'progress') {
+      member.jobs.get(message.id)?.future.reportProgress(message.value)
     } else if (message.event === 'started') {
       const job = member.jobs.get(message.id)
       if (job?.timeoutMs !== undefined) {

@@ -6,7 +6,7 @@ import { ExecutorShutdownError, QueueFullError } from '../concurrent/errors.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { checkTimeout } from '../concurrent/validate.js'
 import { Executor, type SubmitOptions } from '../executors/executor.js'
-import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from '../executors/task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ProgressOf, type ResultOf, type Task } from '../executors/task.js'
 import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { LoopFuture } from './loop-future.js'
 import { follow, wrapFuture } from './wrap-future.js'
@@ -21,9 +21,10 @@ export function runInExecutor<F extends AnyFn>(executor: Executor | null, fn: Ta
 
 /**
  * runInExecutor() with submit options: a `signal` that cancels the task if it
- * has not started and interrupts it if it has, a `timeoutMs`, a `transfer` list.
+ * has not started and interrupts it if it has, a `timeoutMs`, a `transfer`
+ * list, an `onProgress` callback for the task's progress reports.
  */
-export function runInExecutorWith<F extends AnyFn>(executor: Executor | null, options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
+export function runInExecutorWith<F extends AnyFn>(executor: Executor | null, options: SubmitOptions<ProgressOf<F>>, fn: Task<F>, ...args: ArgsOf<F>): LoopFuture<ResultOf<F>> {
   const ex = executorFor(executor)
   ex.checkSubmitOptions(options) // now, not once there is room
   checkTask(fn, 'runInExecutor() fn')

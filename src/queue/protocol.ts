@@ -120,6 +120,8 @@ export interface ErrorLog {
 /** One change of a job, as the relay saw it. */
 export type JobEvent =
   | { id: string; event: 'active' }
+  /** A value the task reported (BullMQ's job progress, as JSON). */
+  | { id: string; event: 'progress'; value: unknown }
   | { id: string; event: 'completed'; result: JobResult | null }
   | { id: string; event: 'failed'; error: RemoteError }
   /** Removed from the queue by this executor's shutdown({ cancelFutures }). */

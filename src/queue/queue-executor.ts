@@ -29,7 +29,7 @@ import { Future } from '../concurrent/future.js'
 import { checkOptions, integer, MAX_TIMER_MS, milliseconds, nested, positiveInteger, show, string, type Check, type Schema } from '../concurrent/validate.js'
 import { Executor, notForgotten, submitSchema, type ShutdownOptions, type SubmitOptions } from '../executors/executor.js'
 import { followSignal, Lifecycle, setRefs } from '../executors/lifecycle.js'
-import { isTaskRef, type AnyFn, type ArgsOf, type ResultOf, type Task } from '../executors/task.js'
+import { isTaskRef, type AnyFn, type ArgsOf, type ProgressOf, type ResultOf, type Task } from '../executors/task.js'
 import { callerFrames, submitSite } from '../executors/submit-site.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
@@ -68,8 +68,8 @@ export interface QueueExecutorOptions {
   leaseMs?: number
 }
 
-/** Per-task options of QueueExecutor's `submitWith()`: retries, backoff, timeout, signal. */
-export interface QueueSubmitOptions extends Omit<SubmitOptions, 'transfer'> {
+/** Per-task options of QueueExecutor's `submitWith()`: retries, backoff, timeout, signal, a progress callback. */
+export interface QueueSubmitOptions<P = unknown> extends Omit<SubmitOptions<P>, 'transfer'> {
   attempts?: number
   backoff?: Backoff
 }
@@ -128,6 +128,7 @@ const queueSubmitSchema: Schema<QueueSubmitOptions> = {
   timeoutMs: milliseconds,
   attempts: positiveInteger,
   backoff: backoffCheck,
+  onProgress: submitSchema.onProgress,
 }
 
 const notForQueues = {
@@ -203,8 +204,8 @@ export class QueueExecutor extends Executor {
     addSource(this.#source)
   }
 
-  override submitWith<F extends AnyFn>(options: QueueSubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>> {
-    return this.schedule(fn, args, this.checkSubmitOptions(options), false) as Future<ResultOf<F>>
+  override submitWith<F extends AnyFn>(options: QueueSubmitOptions<ProgressOf<F>>, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>, ProgressOf<F>> {
+    return super.submitWith(options, fn, ...args)
   }
 
   /** @internal Checks what submitWith() was given, before runInExecutorWith() waits for room. */
@@ -319,6 +320,8 @@ export class QueueExecutor extends Executor {
       case 'active':
         if (future.state === 'PENDING') future.setRunningOrNotifyCancel()
         return
+      case 'progress':
+        return future.reportProgress(event.value)
       case 'completed': {
         const value = event.result?.v
         return future.setResult(chunkLength === undefined ? value : Array.from({ length: chunkLength }, (_, i) => (value as Record<number, unknown>)[i]))

@@ -17,6 +17,8 @@ export type ToWorker = TaskBatch | InterruptRequest
 export type WorkerEvent =
   | { event: 'ready' } // once per worker, after its initializer
   | { event: 'started'; id: number }
+  /** What the running task `id` reported (reportProgress()), already coalesced by the worker (task-context.ts). */
+  | { event: 'progress'; id: number; value: unknown }
   | { event: 'init-failed'; error: EncodedValue }
   /** Sent as a worker goes, after the results it has; `running`: the id of the task it was running, if any. */
   | { event: 'exit'; code: number; error?: EncodedValue; running?: number }
