@@ -24,6 +24,6 @@ export { ThreadPoolExecutor, type ThreadPoolOptions } from './executors/thread-p
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './executors/process-pool.js'
 export type { PoolOptions } from './executors/pool-options.js'
 export type { AutoscaleOptions } from './executors/autoscale.js'
-export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ResultOf, type Task, type TaskRef } from './executors/task.js'
+export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ProgressOf, type ProgressReporter, type ResultOf, type Task, type TaskRef } from './executors/task.js'
 export { wrapSync, type AsyncModule } from './proxy/wrap-sync.js'
 export { remote, withOptions, type CallOptions, type Made, type MakeArgs, type Remote } from './proxy/remote.js'

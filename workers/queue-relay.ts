@@ -162,6 +162,8 @@ function onEvent(fields: string[], failures: [string, string][]): void {
       if (field(fields, 'cancelled') === '1' && entry.withdrawAsked) withdrawn(id!)
       else answers.get(id!)?.(false)
       return
+    case 'progress':
+      return progress(id!, field(fields, 'data'))
     case 'completed':
       return settle(id!, completed(id!, field(fields, 'returnvalue') ?? null))
     case 'failed':
@@ -182,6 +184,17 @@ function completed(id: string, text: string | null): JobEvent {
   }
   if (result === null || (typeof result === 'object' && !Array.isArray(result))) return { id, event: 'completed', result: result as JobResult | null }
   return { id, event: 'failed', error: { failedReason: `the job completed with a return value this library does not write: ${String(text).slice(0, 200)}` } }
+}
+
+/** A job's progress, as BullMQ writes it (JSON); anything else in its place is not a report, and is dropped. */
+function progress(id: string, data: string | undefined): void {
+  let value: unknown
+  try {
+    value = JSON.parse(data ?? '')
+  } catch {
+    return
+  }
+  send({ id, event: 'progress', value })
 }
 
 /** The jobs a worker says started (a JSON array of ids); BullMQ's 'active' only means a worker fetched the job. */

@@ -18,6 +18,7 @@ import { ThreadPoolExecutor } from '../executors/thread-pool.js'
 import { encodeThrown, type EncodedValue } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
 import { checkJobData } from './job-data.js'
+import { jobProgress } from './job-progress.js'
 import { RecentInterrupts } from './interrupts.js'
 import { connectionCheck, queueName } from './queue-executor.js'
 import { CANCEL_EVENT, CANCELLED_REASON, cancelChannel, interruptChannel, leaseKey, STARTED_EVENT, type Connection, type ErrorLog, type JobData, type JobResult } from './protocol.js'
@@ -141,7 +142,8 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
     const { args, chunk, timeoutMs } = data
     const submitOptions = { ...(signal ? { signal } : {}), ...(timeoutMs === undefined ? {} : { timeoutMs }) }
     if (!chunk) {
-      const call = local.submitWith(submitOptions, task, ...(args as never[]))
+      const progress = jobProgress((value) => job.updateProgress(value as object), job.name)
+      const call = local.submitWith({ ...submitOptions, onProgress: progress.report }, task, ...(args as never[]))
       gate.handed(job.id!, [call])
       try {
         return { v: checked(await call, job.name) }
@@ -149,6 +151,8 @@ export async function serve(given: ServeOptions): Promise<QueueWorker> {
         // Cancelled in the pool, and not by an interrupt (which aborts the signal): a cancel request withdrew it.
         // A CancelledError the task threw itself leaves its call finished, not cancelled, and is its error.
         throw call.cancelled() && !signal?.aborted ? new Unrunnable(CANCELLED_REASON) : error
+      } finally {
+        await progress.written() // its events go before the job's outcome
       }
     }
     // Each call of the chunk listens to the job's signal until it settles: as many listeners as calls is no leak.
