@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
 import * as loop from 'concurrent-futures/loop'
-import { remote, withOptions, wrapSync, type AutoscaleOptions, type ProcessPoolOptions } from 'concurrent-futures'
+import { remote, withOptions, wrapSync, type AutoscaleOptions, type ProcessPoolOptions, type ProgressOf, type ProgressReporter } from 'concurrent-futures'
 import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
 
 const tasks = fromModule<typeof import('./fixtures/tasks.js')>(new URL('./fixtures/tasks.ts', import.meta.url))
@@ -50,6 +50,50 @@ describe('the types users rely on', () => {
     const mixed = wait([ex.submit(tasks.add, 1, 2), ex.submit((s: string) => s, 'a')])
     expectTypeOf(mixed.done).toEqualTypeOf<Set<Future<number> | Future<string>>>()
     expectTypeOf<Awaited<Future<string>>>().toEqualTypeOf<string>()
+  })
+})
+
+describe('progress', () => {
+  it('infers the progress type from a task declared `this: ProgressReporter<P>`, by module reference or self-contained', () => {
+    expectTypeOf(ex.submit(tasks.countUp, 3, 1)).toEqualTypeOf<Future<number, number>>()
+    expectTypeOf<ProgressOf<typeof import('./fixtures/tasks.js').countUp>>().toEqualTypeOf<number>()
+    expectTypeOf<ProgressOf<typeof import('./fixtures/tasks.js').add>>().toEqualTypeOf<unknown>()
+    const inline = ex.submit(function (this: ProgressReporter<{ done: number; of: number }>, n: number) {
+      this.reportProgress({ done: 0, of: n })
+      return 'ok'
+    }, 3)
+    expectTypeOf(inline).toEqualTypeOf<Future<string, { done: number; of: number }>>()
+    // As with results, a Buffer arrives as a Uint8Array.
+    expectTypeOf(ex.submit(function (this: ProgressReporter<Buffer>) {})).toEqualTypeOf<Future<void, Uint8Array<ArrayBufferLike>>>()
+    // A task without the declaration reports unknown values (reportProgress() from 'concurrent-futures/worker').
+    expectTypeOf(ex.submit((n: number) => n, 1)).toEqualTypeOf<Future<number, unknown>>()
+    // @ts-expect-error the task reports numbers
+    ex.submit(function (this: ProgressReporter<number>) { this.reportProgress('half') })
+  })
+
+  it('types onProgress from the task, in submitWith(), runInExecutorWith() and on the future', async () => {
+    ex.submitWith({ onProgress: (n) => expectTypeOf(n).toEqualTypeOf<number>() }, tasks.countUp, 3, 1)
+    loop.runInExecutorWith(ex, { onProgress: (n) => expectTypeOf(n).toEqualTypeOf<number>() }, tasks.countUp, 3, 1)
+    const f = ex.submit(tasks.countUp, 3, 1)
+    f.onProgress((n) => expectTypeOf(n).toEqualTypeOf<number>())
+    for await (const n of f.progress()) expectTypeOf(n).toEqualTypeOf<number>()
+    expectTypeOf(f.progress()).toEqualTypeOf<AsyncIterableIterator<number>>()
+    // @ts-expect-error the task reports numbers
+    ex.submitWith({ onProgress: (s: string) => s }, tasks.countUp, 3, 1)
+    // The queue too.
+    const queued = null as unknown as QueueExecutor
+    expectTypeOf(queued.submitWith({ onProgress: (n) => expectTypeOf(n).toEqualTypeOf<number>(), attempts: 2 }, tasks.countUp, 3, 1)).toEqualTypeOf<Future<number, number>>()
+  })
+
+  it('keeps Future covariant in its progress type', () => {
+    const f = ex.submit(tasks.countUp, 3, 1)
+    const wider: Future<unknown, unknown> = f
+    const alsoWider: Future<number, number | string> = f
+    void [wider, alsoWider]
+    expectTypeOf(wait([f]).done).toEqualTypeOf<Set<Future<number, number>>>()
+    // @ts-expect-error a future reporting numbers is not one reporting strings
+    const narrower: Future<number, string> = f
+    void narrower
   })
 })
 
