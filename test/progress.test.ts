@@ -3,6 +3,7 @@
 // to a blocked result() caller as to an awaiting one; on threads, child
 // processes and the queue.
 
+import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ProgressReporter } from 'concurrent-futures'
@@ -45,12 +46,34 @@ describe.each(localBackends)('$name progress', ({ make }) => {
     const ex = make({ maxWorkers: 1 })
     let count = 0
     let last = -1
-    const f = ex.submitWith({ onProgress: (n) => ((count += 1), (last = n)) }, tasks.reportMany, 1_000_000)
+    let ordered = true
+    const f = ex.submitWith({ onProgress: (n) => ((ordered &&= n > last), (count += 1), (last = n)) }, tasks.reportMany, 1_000_000)
     const loopMs = f.result(30_000)
+    expect(ordered).toBe(true)
     expect(last).toBe(999_999)
     expect(count).toBeGreaterThan(0)
     // One per elapsed millisecond, plus the last before the result; a little slack for a coarse clock.
     expect(count).toBeLessThanOrEqual(Math.ceil(loopMs) + 2)
+  })
+
+  it('a value held back is dropped once a newer one is sent: never delivered after it', async () => {
+    const ex = make({ maxWorkers: 1 })
+    const seen: number[] = []
+    await ex.submitWith({ onProgress: (n) => seen.push(n) }, tasks.reportHeldThenLate)
+    expect(seen).toEqual([1, 3])
+  })
+
+  it('whatever the gaps between reports, what arrives is in order and ends with the last value (property)', async () => {
+    const ex = make({ maxWorkers: 1 })
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3000 })), { minLength: 1, maxLength: 12 }), async (gaps) => {
+        const seen: number[] = []
+        await ex.submitWith({ onProgress: (n) => seen.push(n) }, tasks.reportAfterGaps, gaps)
+        expect(seen.at(-1)).toBe(gaps.length - 1)
+        expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b))
+      }),
+      { numRuns: 25, seed: 15 },
+    )
   })
 
   it('a slow progress() consumer is handed the newest value only: nothing queues up', async () => {

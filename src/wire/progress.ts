@@ -24,7 +24,10 @@ export class ProgressReports {
   report(value: unknown): void {
     const copy = travelling(value, this.channel)
     const now = performance.now()
-    if (now - this.#sentAt >= PROGRESS_INTERVAL_MS) return this.#send(copy, now)
+    if (now - this.#sentAt >= PROGRESS_INTERVAL_MS) {
+      this.#drop() // older than this one: sent after it, it would undo it
+      return this.#send(copy, now)
+    }
     this.#held = { value: copy }
     // For an async task whose loop is free meanwhile; a synchronous one sends it at its next report or its end.
     this.#timer ??= setTimeout(() => this.flush(), PROGRESS_INTERVAL_MS)
@@ -32,11 +35,15 @@ export class ProgressReports {
 
   /** Sends the value held back, if any: the task ends, or its interval passed. */
   flush(): void {
+    const held = this.#held
+    this.#drop()
+    if (held) this.#send(held.value, performance.now())
+  }
+
+  #drop(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    const held = this.#held
     this.#held = undefined
-    if (held) this.#send(held.value, performance.now())
   }
 
   #send(value: unknown, now: number): void {
