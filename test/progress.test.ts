@@ -63,6 +63,16 @@ describe.each(localBackends)('$name progress', ({ make }) => {
     expect(seen).toEqual([1, 3])
   })
 
+  it('a value held back by an async task goes once its millisecond has passed, not only at the end', async () => {
+    const ex = make({ maxWorkers: 1 })
+    const seen: number[] = []
+    const f = ex.submitWith({ onProgress: (n) => seen.push(n) }, tasks.reportTwiceThenWait, 800)
+    await until(() => seen.length === 2, 600)
+    expect(f.done()).toBe(false)
+    expect(seen).toEqual([1, 2])
+    await f
+  })
+
   it('whatever the gaps between reports, what arrives is in order and ends with the last value (property)', async () => {
     const ex = make({ maxWorkers: 1 })
     await fc.assert(

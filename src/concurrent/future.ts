@@ -129,7 +129,7 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
   }
 
   /** @internal Executors: the task reported `value`; dropped once the future is done, or when nobody listens. */
-  reportProgress(value: P): void {
+  deliverProgress(value: P): void {
     if (this.#progress && !this.done()) this.#progress.emit(value, () => !this.done(), () => this.toString())
   }
 

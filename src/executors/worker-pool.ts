@@ -321,7 +321,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       if (member.jobs.size === 0) this.#idle(member)
       this.#dispatch()
     } else if (message.event === 'progress') {
-      member.jobs.get(message.id)?.future.reportProgress(message.value)
+      member.jobs.get(message.id)?.future.deliverProgress(message.value)
     } else if (message.event === 'started') {
       const job = member.jobs.get(message.id)
       if (job?.timeoutMs !== undefined) {

@@ -321,7 +321,7 @@ export class QueueExecutor extends Executor {
         if (future.state === 'PENDING') future.setRunningOrNotifyCancel()
         return
       case 'progress':
-        return future.reportProgress(event.value)
+        return future.deliverProgress(event.value)
       case 'completed': {
         const value = event.result?.v
         return future.setResult(chunkLength === undefined ? value : Array.from({ length: chunkLength }, (_, i) => (value as Record<number, unknown>)[i]))
