@@ -66,8 +66,9 @@ describe.each(localBackends)('$name progress', ({ make }) => {
   it('a value held back by an async task goes once its millisecond has passed, not only at the end', async () => {
     const ex = make({ maxWorkers: 1 })
     const seen: number[] = []
-    const f = ex.submitWith({ onProgress: (n) => seen.push(n) }, tasks.reportTwiceThenWait, 800)
-    await until(() => seen.length === 2, 600)
+    const f = ex.submitWith({ onProgress: (n) => seen.push(n) }, tasks.reportTwiceThenWait, 1500)
+    await until(() => seen.length > 0) // the worker started
+    await until(() => seen.length === 2, 500)
     expect(f.done()).toBe(false)
     expect(seen).toEqual([1, 2])
     await f
