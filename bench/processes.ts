@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ProcessPoolExecutor, wait } from '../src/index.js'
+import { benchProgress } from './progress.js'
 import { timed } from './measure.js'
 import { RawForkEcho } from './raw-fork-echo.js'
 import { microsEach, perSecond, row, skipped } from './report.js'
@@ -70,6 +71,8 @@ export async function benchProcesses(inlineCpuMs: number): Promise<void> {
   const inlineLong = await timed(2, () => { for (let i = 0; i < LONG_TASKS; i++) fib(LONG_FIB) })
   const pooledLong = await timed(2, () => Promise.all(Array.from({ length: LONG_TASKS }, () => ours.submit(tasks.fib, LONG_FIB))))
   row(`processes: CPU speedup, ${LONG_TASKS} × fib(${LONG_FIB})`, inlineLong / pooledLong, 1, 'one core, inline', '×', '≥ 1.9')
+
+  await benchProgress(oursNoStacks, 'processes')
 
   await Promise.all([...pools.map((ex) => ex.shutdown()), raw.close(), rawJson.close()])
 }

@@ -2,6 +2,7 @@
 
 import { Piscina } from 'piscina'
 import { ThreadPoolExecutor, wait } from '../src/index.js'
+import { benchProgress } from './progress.js'
 import { timed, timedWithDelay } from './measure.js'
 import { RawEcho } from './raw-echo.js'
 import { microsEach, perSecond, row } from './report.js'
@@ -43,6 +44,8 @@ export async function benchThreads(inlineCpuMs: number): Promise<void> {
   const viaPiscina = await timedWithDelay(3, () => Promise.all(Array.from({ length: CPU_TASKS }, () => piscina.run({ fn: 'fib', arg: FIB }))))
   row(`threads: CPU speedup, ${CPU_TASKS} × fib(${FIB})`, inlineCpuMs / pooled.ms, 1, 'one core, inline', '×', '≥ 1.9')
   row('threads: event-loop delay p99 during that batch', pooled.p99, viaPiscina.p99, 'piscina', 'ms', '< 2 ms')
+
+  await benchProgress(oursNoStacks, 'threads')
 
   await Promise.all([ours.shutdown(), oursNoStacks.shutdown(), piscina.close(), raw.close()])
 }
