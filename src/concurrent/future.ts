@@ -130,7 +130,7 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
 
   /** @internal Executors: the task reported `value`; dropped once the future is done, or when nobody listens. */
   deliverProgress(value: P): void {
-    if (this.#progress && !this.done()) this.#progress.emit(value, () => !this.done(), () => this.toString())
+    if (this.#progress && !this.done()) this.#progress.emit(value, () => this.toString())
   }
 
   /** For executors: PENDING → RUNNING (true), or false when the future was cancelled. */

@@ -25,10 +25,9 @@ export class ProgressListeners<P> {
     return iterator
   }
 
-  /** Calls the callbacks in order, while `live()` holds (a callback may settle the future), and hands `value` to the iterators. */
-  emit(value: P, live: () => boolean, describe: () => string): void {
+  /** Calls the callbacks in order and hands `value` to the iterators; a callback that settles the future ends it all (end()). */
+  emit(value: P, describe: () => string): void {
     for (const callback of this.#callbacks) {
-      if (!live()) return
       try {
         callback(value)
       } catch (error) {
