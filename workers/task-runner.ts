@@ -9,14 +9,11 @@ import {
   taskArgs, taskCount, taskFlags, taskFn, taskId, taskSlot, type TaskBatch,
 } from '../src/wire/batches.js'
 import type { FromWorker } from '../src/wire/protocol.js'
-import { enterTask, leaveTask, reportProgress } from '../src/wire/task-context.js'
+import { enterTask, leaveTask } from '../src/wire/task-context.js'
 import type { TaskSpec } from '../src/wire/task-spec.js'
 import { loadTask } from './load-task.js'
 
 type Fn = (...args: unknown[]) => unknown
-
-/** The `this` of every task: a task declared `this: ProgressReporter<P>` calls this.reportProgress(value). */
-const taskThis = Object.freeze({ reportProgress })
 
 export interface Transport {
   /** Takes the task in `slot` for this worker; false if the pool cancelled it first. */
@@ -99,7 +96,7 @@ export function taskRunner(transport: Transport): Runner {
       enterTask(slot, id)
       try {
         if (!fn) throw loadError
-        let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!.apply(taskThis, a)) : fn.apply(taskThis, args)
+        let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!(...a)) : fn(...args)
         if (flags & CHUNK && (value as unknown[]).some(isThenable)) value = await Promise.all(value as unknown[])
         else if (isThenable(value)) value = await value
         pushResult(results, id, OK, value)

@@ -8,7 +8,7 @@ import { show, string } from '../concurrent/validate.js'
 import type { Received } from '../wire/channel.js'
 import type { TaskSpec } from '../wire/task-spec.js'
 
-/** Any function. A task's `this` is a ProgressReporter. */
+/** Any function. A task that uses `this` gets a ProgressReporter. */
 export type AnyFn = (...args: never[]) => unknown
 
 /**
