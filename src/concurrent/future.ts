@@ -215,8 +215,7 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
     const watchers = this.#watchers
     const callbacks = this.#callbacks
     this.#watchers = this.#callbacks = undefined
-    this.#progress?.end()
-    this.#progress = undefined
+    this.#progress?.end() // kept, emptied: deliverProgress() checks done() first
     if (watchers) for (const watcher of watchers) watcher(this)
     if (callbacks) for (const callback of callbacks) runCallback(this, callback)
   }
