@@ -60,7 +60,8 @@ describe.each(localBackends)('$name progress', ({ make }) => {
     const ex = make({ maxWorkers: 1 })
     const seen: number[] = []
     await ex.submitWith({ onProgress: (n) => seen.push(n) }, tasks.reportHeldThenLate)
-    expect(seen).toEqual([1, 3])
+    // [1, 3], or [1, 2, 3] when the worker was descheduled for a millisecond between 1 and 2; never 2 after 3.
+    expect([[1, 3], [1, 2, 3]]).toContainEqual(seen)
   })
 
   it('a value held back by an async task goes once its millisecond has passed, not only at the end', async () => {
