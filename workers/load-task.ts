@@ -16,10 +16,11 @@ const taskThis = Object.freeze({ reportProgress })
 /**
  * Only a function whose source says `this` is bound to taskThis (no other
  * can read it): the rest run as plain calls, at no cost, their stack frames
- * named as before (`at fib`, where a receiver makes it `at Object.fib`).
+ * named as before (`at fib`, where a receiver makes it `at Object.fib`). A
+ * class is left as it is: it is constructed (remote objects), never called.
  */
 function withThis(fn: Fn, source = Function.prototype.toString.call(fn)): Fn {
-  return /\bthis\b/.test(source) ? fn.bind(taskThis) : fn
+  return /\bthis\b/.test(source) && !/^class[\s{]/.test(source) ? fn.bind(taskThis) : fn
 }
 
 async function importExport(module: string, exportName: string): Promise<Fn> {
