@@ -183,6 +183,13 @@ describe.each(localBackends)('$name progress', ({ make }) => {
     expect(seen).toEqual([1, 2, 3])
   })
 
+  it("only a task whose source says `this` gets the reporter: the others' stack frames read as before", async () => {
+    const ex = make({ maxWorkers: 1 })
+    const error = (await ex.submit(tasks.fail, 'x').exception()) as Error
+    expect(error.stack).toMatch(/\n\s+at fail \(.*tasks\.ts/)
+    expect(await ex.submit(function (this: unknown) { return typeof (this as { reportProgress?: unknown }).reportProgress })).toBe('function')
+  })
+
   it('submitWith() refuses an onProgress that is not a function', () => {
     const ex = make({ maxWorkers: 1 })
     expect(() => ex.submitWith({ onProgress: 'log' as never }, tasks.add, 1, 2)).toThrow(/submitWith\(\) option onProgress must be a function, got 'log'/)
