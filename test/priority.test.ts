@@ -119,6 +119,20 @@ describe('priority, on a thread pool', () => {
     expect(lines(path)).toEqual(['blocker', 'early', 'late'])
   })
 
+  it('map() gives every task of the map its priority, chunks too, and checks it as submitWith() does', async () => {
+    const ex = pool({ maxWorkers: 1 })
+    const path = scratch()
+    await holdBusy(ex, path, 100)
+    const late = ex.submitWith({ priority: 2 }, tasks.append, path, 'late')
+    const single = ex.map(tasks.append, [path, path], ['one 1', 'one 2'], { priority: 1 })
+    const chunked = ex.map(tasks.append, [path, path], ['chunk 1', 'chunk 2'], { priority: 0, chunksize: 2 })
+    for await (const _ of single);
+    for await (const _ of chunked);
+    await late
+    expect(lines(path)).toEqual(['blocker', 'chunk 1', 'chunk 2', 'one 1', 'one 2', 'late'])
+    refusesBadPriorities((priority) => ex.map(tasks.add, [1], [2], { priority: priority as number }), 'map\\(\\)')
+  })
+
   it('a remote object\'s calls keep their order among prioritized work, and take no priority themselves', async () => {
     const ex = pool({ maxWorkers: 1 })
     await using counter = await remote<typeof import('./fixtures/tasks.js').Counter>(ex, new URL('./fixtures/tasks.ts', import.meta.url), 'Counter')

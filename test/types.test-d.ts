@@ -24,6 +24,7 @@ describe('the types users rely on', () => {
   it('takes a priority per task, a number', () => {
     expectTypeOf(ex.submitWith({ priority: 1 }, tasks.add, 1, 2)).toEqualTypeOf<Future<number>>()
     expectTypeOf(loop.runInExecutorWith(ex, { priority: 1 }, tasks.add, 1, 2)).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf([...ex.map(tasks.add, [1], [2], { priority: 1, chunksize: 2 })]).toEqualTypeOf<number[]>()
     // @ts-expect-error a priority is a number
     ex.submitWith({ priority: 'high' }, tasks.add, 1, 2)
   })

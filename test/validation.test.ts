@@ -272,7 +272,7 @@ describe('any value for any option (property)', () => {
       { numRuns: 60 },
     )
     await fc.assert(
-      fc.asyncProperty(optionsOf(['timeout', 'chunksize', 'buffersize']), async (given) => {
+      fc.asyncProperty(optionsOf(['timeout', 'chunksize', 'buffersize', 'priority']), async (given) => {
         const results = constructOrRefuse(() => ex.map(tasks.identity, [1, 2, 3], given), given)
         if (!results) return
         const values: unknown[] = []

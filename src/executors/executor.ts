@@ -86,7 +86,7 @@ export abstract class Executor {
     const hasOptions = typeof last === 'object' && last !== null && !(Symbol.iterator in last)
     const options = (hasOptions ? rest.pop() : {}) as MapOptions
     return new MapResults(
-      (argLists, chunk) => this.schedule(fn, chunk ? argLists : argLists[0]!, NO_OPTIONS, chunk),
+      (argLists, chunk, priority) => this.schedule(fn, chunk ? argLists : argLists[0]!, priority === undefined ? NO_OPTIONS : { priority }, chunk),
       () => this.hasRoom(),
       rest as Iterable<unknown>[],
       options,
