@@ -58,6 +58,8 @@ describe('the types users rely on', () => {
     const mixed = wait([ex.submit(tasks.add, 1, 2), ex.submit((s: string) => s, 'a')])
     expectTypeOf(mixed.done).toEqualTypeOf<Set<Future<number> | Future<string>>>()
     expectTypeOf<Awaited<Future<string>>>().toEqualTypeOf<string>()
+    const lf: loop.LoopFuture<unknown> = loop.wrapFuture(ex.submit(tasks.add, 1, 2))
+    expectTypeOf(lf).toEqualTypeOf<loop.LoopFuture<unknown>>()
   })
 })
 
