@@ -7,6 +7,7 @@
 /** Declared as a method type so that a future holding its listeners stays covariant. */
 export type Listener<F> = { bivariant(future: F): void }['bivariant']
 
+/** @internal The lists behind both futures; not part of the API. */
 export class Listeners<F> {
   #watchers: Array<Listener<F>> | undefined
   #callbacks: Array<Listener<F>> | undefined
