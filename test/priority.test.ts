@@ -4,7 +4,7 @@
 // what the tasks record (a file, or a counter in shared memory).
 
 import fc from 'fast-check'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -70,13 +70,16 @@ for (const backend of localBackends) {
     it('orders only waiting tasks: one already handed to the worker is not overtaken', async () => {
       const ex = backend.make({ maxWorkers: 1 })
       const path = scratch()
+      const gate = `${path}.open`
       await ex.submit(tasks.sleepSync, 5) // a worker whose tasks take this long holds two: the one it runs and the next
-      const blocker = ex.submit(tasks.sleepThenAppend, path, 'blocker', 100)
+      const blocker = ex.submit(gated.holdUntilExists, gate)
       const backlog = [0, 1, 2, 3].map((i) => ex.submitWith({ priority: 10 }, tasks.append, path, `backlog ${i}`))
       await until(() => blocker.running())
       const urgent = ex.submit(tasks.append, path, 'urgent')
+      await Promise.resolve() // dispatched while the worker is held
+      writeFileSync(gate, '')
       await Promise.all([blocker, urgent, ...backlog])
-      expect(lines(path)).toEqual(['blocker', 'backlog 0', 'urgent', 'backlog 1', 'backlog 2', 'backlog 3'])
+      expect(lines(path)).toEqual(['backlog 0', 'urgent', 'backlog 1', 'backlog 2', 'backlog 3'])
     })
 
     it('tasks taken back from a lost worker go back to the head of their own priority', async () => {
