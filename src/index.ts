@@ -16,7 +16,7 @@ export {
   type WorkerExit,
 } from './concurrent/errors.js'
 export { Future, type FutureState } from './concurrent/future.js'
-export { MAX_WORKERS } from './concurrent/validate.js'
+export { MAX_PRIORITY, MAX_WORKERS } from './concurrent/validate.js'
 export { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, asCompleted, wait, type DoneAndNotDone, type ReturnWhen } from './concurrent/wait.js'
 export { Executor, type ShutdownOptions, type SubmitOptions } from './executors/executor.js'
 export { MapResults, type MapOptions } from './executors/map.js'

@@ -158,6 +158,7 @@ describe('the examples run', () => {
     ['offload-cpu', /^17984 primes below 200000, counted on a worker thread$/],
     ['wrap-sync-library', /^2 hashes, bcrypt format; the loop ticked meanwhile$/],
     ['remote-object', /^written in a child process \(pid \d+, not \d+\)$/],
+    ['urgent-first', /^3 urgent tasks done before [1-9]\d* of the 40 background tasks$/],
     ['progress-bar', /^148933 primes below 2000000; the bar was drawn as the task ran$/],
   ])('%s', async (name, expected) => {
     expect((await run(name)).stdout.trim()).toMatch(expected)

@@ -21,6 +21,14 @@ describe('the types users rely on', () => {
     void tasks.nothing
   })
 
+  it('takes a priority per task, a number', () => {
+    expectTypeOf(ex.submitWith({ priority: 1 }, tasks.add, 1, 2)).toEqualTypeOf<Future<number>>()
+    expectTypeOf(loop.runInExecutorWith(ex, { priority: 1 }, tasks.add, 1, 2)).toEqualTypeOf<loop.LoopFuture<number>>()
+    expectTypeOf([...ex.map(tasks.add, [1], [2], { priority: 1, chunksize: 2 })]).toEqualTypeOf<number[]>()
+    // @ts-expect-error a priority is a number
+    ex.submitWith({ priority: 'high' }, tasks.add, 1, 2)
+  })
+
   it('infers from inline functions, unwrapping promises', () => {
     expectTypeOf(ex.submit((s: string) => s.length, 'abc')).toEqualTypeOf<Future<number>>()
     expectTypeOf(ex.submit(async (n: number) => [n], 1)).toEqualTypeOf<Future<number[]>>()
@@ -50,6 +58,8 @@ describe('the types users rely on', () => {
     const mixed = wait([ex.submit(tasks.add, 1, 2), ex.submit((s: string) => s, 'a')])
     expectTypeOf(mixed.done).toEqualTypeOf<Set<Future<number> | Future<string>>>()
     expectTypeOf<Awaited<Future<string>>>().toEqualTypeOf<string>()
+    const lf: loop.LoopFuture<unknown> = loop.wrapFuture(ex.submit(tasks.add, 1, 2))
+    expectTypeOf(lf).toEqualTypeOf<loop.LoopFuture<unknown>>()
   })
 })
 
@@ -178,6 +188,8 @@ describe('the proxies', () => {
     expectTypeOf(timed.add(1)).toEqualTypeOf<loop.LoopFuture<number>>()
     // @ts-expect-error only signal and timeoutMs
     void withOptions(counter, { transfer: [] })
+    // @ts-expect-error an object's calls run in order: no priority
+    void withOptions(counter, { priority: 1 })
     // @ts-expect-error only a remote object has a view
     void withOptions({ add: (n: number) => n }, {})
   })
@@ -196,6 +208,9 @@ describe('the queue executor', () => {
     queued.submit(tasks.add, 1, '2')
     // @ts-expect-error transfer lists do not cross Redis
     queued.submitWith({ transfer: [] }, tasks.add, 1, 2)
+    expectTypeOf(queued.submitWith({ priority: 3 }, tasks.add, 1, 2)).toEqualTypeOf<Future<number>>()
+    // @ts-expect-error a priority is a number
+    queued.submitWith({ priority: '3' }, tasks.add, 1, 2)
   })
 
   it('takes a URL or connection options, and a queue name', () => {

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
-  asCompleted, Future, MAX_WORKERS, ProcessPoolExecutor, taskRef, ThreadPoolExecutor, wait,
+  asCompleted, Future, MAX_PRIORITY, MAX_WORKERS, ProcessPoolExecutor, taskRef, ThreadPoolExecutor, wait,
   type ProcessPoolOptions, type SubmitOptions, type ThreadPoolOptions,
 } from 'concurrent-futures'
 import { callAt, callLater, gather, runInExecutor, runInExecutorWith, shutdownDefaultExecutor, sleep, wait as loopWait, waitFor } from 'concurrent-futures/loop'
@@ -261,6 +261,7 @@ describe('any value for any option (property)', () => {
       signal: fc.oneof(fc.constantFrom(AbortSignal.abort(), new AbortController().signal), anyValue),
       timeoutMs: fc.oneof(fc.constantFrom(0, 1, 2 ** 31, Infinity), anyValue),
       transfer: fc.oneof(fc.constant([new ArrayBuffer(8)]), anyValue),
+      priority: fc.oneof(fc.constantFrom(0, 1, MAX_PRIORITY, MAX_PRIORITY + 1), anyValue),
       stray: anyValue,
     }, { requiredKeys: [] })
     await fc.assert(
@@ -271,7 +272,7 @@ describe('any value for any option (property)', () => {
       { numRuns: 60 },
     )
     await fc.assert(
-      fc.asyncProperty(optionsOf(['timeout', 'chunksize', 'buffersize']), async (given) => {
+      fc.asyncProperty(optionsOf(['timeout', 'chunksize', 'buffersize', 'priority']), async (given) => {
         const results = constructOrRefuse(() => ex.map(tasks.identity, [1, 2, 3], given), given)
         if (!results) return
         const values: unknown[] = []

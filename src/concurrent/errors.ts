@@ -51,7 +51,6 @@ export class BrokenProcessPool extends BrokenExecutor {
   override name = 'BrokenProcessPool'
 }
 
-/** The worker running a task was lost (it exited or was killed); the pool replaced it. */
 /** How a worker ended: an exit code, a signal (processes), or neither when the pool stopped it. */
 export interface WorkerExit {
   exitCode?: number | undefined

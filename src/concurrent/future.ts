@@ -12,6 +12,7 @@
 import { inspect } from 'node:util'
 import { blockUntil } from './blocking.js'
 import { CancelledError, InvalidStateError, TimeoutError } from './errors.js'
+import { Listeners, type Listener } from './listeners.js'
 import { outcomePromise, type Outcome } from './outcome.js'
 import { endedProgress, ProgressListeners, type ProgressCallback } from './progress.js'
 import { checkTimeout } from './validate.js'
@@ -28,8 +29,8 @@ export interface Claim {
   settled?(): void
 }
 
-/** Declared as a method type so Future<T> stays covariant (a Future<number> is a Future<unknown>). */
-export type DoneCallback<T> = { bivariant(future: Future<T>): void }['bivariant']
+/** A method type (Listener), so Future<T> stays covariant (a Future<number> is a Future<unknown>). */
+export type DoneCallback<T> = Listener<Future<T>>
 
 let nextId = 1
 
@@ -46,10 +47,8 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
   #state: 'PENDING' | 'RUNNING' | 'CANCELLED' | 'FINISHED' = 'PENDING'
   #outcome: Outcome<T> | undefined
   #claim: Claim | undefined
-  // Both lists are created on first use: most futures never need them.
-  #callbacks: Array<DoneCallback<T>> | undefined
-  // Internal listeners (executors, wait, asCompleted) run before user callbacks.
-  #watchers: Array<DoneCallback<T>> | undefined
+  // Made on first use: most futures never need it. Its watchers (executors, wait, asCompleted) run before user callbacks.
+  #listeners: Listeners<Future<T>> | undefined
   #promise: Promise<T> | undefined
   // Created by the first onProgress() or progress(): until then reports are dropped.
   #progress: ProgressListeners<P> | undefined
@@ -103,7 +102,7 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
   addDoneCallback(fn: DoneCallback<T>): void {
     if (typeof fn !== 'function') throw new TypeError(`addDoneCallback expects a function, got ${inspect(fn)}`)
     if (this.done()) runCallback(this, fn)
-    else (this.#callbacks ??= []).push(fn)
+    else (this.#listeners ??= new Listeners()).addCallback(fn)
   }
 
   /**
@@ -177,13 +176,12 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
   /** @internal Runs `fn(this)` once when the future is done (now, if it is), before user callbacks. */
   watch(fn: DoneCallback<T>): void {
     if (this.done()) fn(this)
-    else (this.#watchers ??= []).push(fn)
+    else (this.#listeners ??= new Listeners()).watch(fn)
   }
 
   /** @internal Removes a watcher added by watch(). */
   unwatch(fn: DoneCallback<T>): void {
-    const index = this.#watchers?.indexOf(fn) ?? -1
-    if (index >= 0) this.#watchers!.splice(index, 1)
+    this.#listeners?.unwatch(fn)
   }
 
   #wait(timeoutMs: number | undefined, method: string): Outcome<T> {
@@ -212,12 +210,8 @@ export class Future<T = unknown, P = unknown> implements PromiseLike<T> {
     const claim = this.#claim
     this.#claim = undefined
     claim?.settled?.()
-    const watchers = this.#watchers
-    const callbacks = this.#callbacks
-    this.#watchers = this.#callbacks = undefined
     this.#progress?.end() // kept, emptied: deliverProgress() checks done() first
-    if (watchers) for (const watcher of watchers) watcher(this)
-    if (callbacks) for (const callback of callbacks) runCallback(this, callback)
+    this.#listeners?.settle(this, runCallback)
   }
 }
 

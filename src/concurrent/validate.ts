@@ -97,6 +97,11 @@ export function integer(min: number, max = Infinity, maxName?: string): Check<nu
 
 export const positiveInteger = integer(1)
 
+/** BullMQ's largest priority. Every executor takes the same range, so a priority means the same on each. */
+export const MAX_PRIORITY = 2 ** 21 - 1
+/** A task's priority: lower runs first, 0 (the default) first of all. */
+export const priority: Check<number> = integer(0, MAX_PRIORITY, "BullMQ's largest; lower runs first")
+
 /** Milliseconds: a number >= 0; Infinity means never. */
 export const milliseconds: Check<number> = (value, name) => {
   const expected = 'a number of milliseconds >= 0 (Infinity: no limit)'

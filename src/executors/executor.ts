@@ -2,11 +2,11 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import type { Future } from '../concurrent/future.js'
-import { boolean, checkOptions, func, milliseconds, signal, transferables, type Schema } from '../concurrent/validate.js'
+import { boolean, checkOptions, func, milliseconds, priority, signal, transferables, type Schema } from '../concurrent/validate.js'
 import { MapResults, type MapOptions } from './map.js'
 import { checkTask, type AnyFn, type ArgsOf, type ProgressOf, type ResultOf, type Task } from './task.js'
 
-/** Per-task options of `submitWith()`: an AbortSignal, a timeout, transfer lists, a progress callback. */
+/** Per-task options of `submitWith()`: an AbortSignal, a timeout, transfer lists, a priority and a progress callback. */
 export interface SubmitOptions<P = unknown> {
   /** Aborting cancels the task if it has not started, and interrupts it if it has. */
   signal?: AbortSignal
@@ -14,6 +14,11 @@ export interface SubmitOptions<P = unknown> {
   timeoutMs?: number
   /** Transferables among the arguments to move to the worker instead of copying. */
   transfer?: readonly TransferListItem[]
+  /**
+   * Which waiting task starts first: an integer from 0 (the default) to 2,097,151, lower first, first
+   * submitted first within one. It orders only tasks waiting for a worker, not the few a worker already holds.
+   */
+  priority?: number
   /** Called with each progress value the task reports: future.onProgress(onProgress), from the start. */
   onProgress?: (value: P) => void
 }
@@ -34,6 +39,7 @@ export const submitSchema: Schema<SubmitOptions> = {
     return ms === Infinity ? undefined : ms
   },
   transfer: transferables,
+  priority,
   onProgress: func<(value: unknown) => void>,
 }
 
@@ -86,7 +92,7 @@ export abstract class Executor {
     const hasOptions = typeof last === 'object' && last !== null && !(Symbol.iterator in last)
     const options = (hasOptions ? rest.pop() : {}) as MapOptions
     return new MapResults(
-      (argLists, chunk) => this.schedule(fn, chunk ? argLists : argLists[0]!, NO_OPTIONS, chunk),
+      (argLists, chunk, priority) => this.schedule(fn, chunk ? argLists : argLists[0]!, priority === undefined ? NO_OPTIONS : { priority }, chunk),
       () => this.hasRoom(),
       rest as Iterable<unknown>[],
       options,

@@ -1,13 +1,69 @@
-// A pool's jobs waiting for a worker, first in first out, and its bound
-// (maxQueued). An array read from a moving head, so taking a job is O(1) and
-// a flood allocates nothing per job.
+// A pool's jobs waiting for a worker, lower priority first and in submit
+// order within a priority (jobs a worker gave back included), and its bound
+// (maxQueued). Each priority's jobs are a lane: an array read from a moving
+// head, so taking a job is O(1) and a flood allocates nothing per job. The
+// default priority, 0, is also the first: its lane is kept apart and read
+// before the others, so tasks given no priority pay nothing for them. The
+// other lanes holding jobs are found by priority in a map and kept in a
+// binary heap, so even a priority per task costs O(log n).
 
 import { QueueFullError } from '../concurrent/errors.js'
 import type { Job } from './job.js'
 
-export class JobQueue {
+/** The waiting jobs of one priority, first in first out. */
+class Lane {
   #jobs: Job[] = []
   #head = 0
+
+  constructor(readonly priority: number) {}
+
+  get length(): number {
+    return this.#jobs.length - this.#head
+  }
+
+  push(job: Job): void {
+    this.#jobs.push(job)
+  }
+
+  peek(): Job | undefined {
+    return this.#jobs[this.#head]
+  }
+
+  shift(): void {
+    if (++this.#head < this.#jobs.length) return
+    this.#jobs = []
+    this.#head = 0
+  }
+
+  /**
+   * Puts jobs taken from this lane back (`jobs`: by id, which grows as jobs are submitted) in submit order.
+   * The jobs waiting were submitted after the ones taken, except those put back before: so the merge
+   * reads no further than those, and one copy inserts them all (a spread could overflow the stack).
+   */
+  putBack(jobs: Job[]): void {
+    const merged: Job[] = []
+    let i = this.#head
+    for (const job of jobs) {
+      while (i < this.#jobs.length && this.#jobs[i]!.id < job.id) merged.push(this.#jobs[i++]!)
+      merged.push(job)
+    }
+    this.#jobs = merged.concat(this.#jobs.slice(i))
+    this.#head = 0
+  }
+
+  all(): Job[] {
+    return this.#jobs.slice(this.#head)
+  }
+}
+
+export class JobQueue {
+  #first = new Lane(0)
+  /** The lanes of the other priorities that hold jobs, by priority... */
+  #lanes = new Map<number, Lane>()
+  /** ...and as a binary heap, the lowest priority at the root. */
+  #heap: Lane[] = []
+  /** How many jobs the lanes other than #first hold. */
+  #othersLength = 0
   #roomWaiters: Array<() => void> = []
 
   constructor(readonly maxQueued: number) {}
@@ -34,39 +90,93 @@ export class JobQueue {
   }
 
   get length(): number {
-    return this.#jobs.length - this.#head
+    return this.#first.length + this.#othersLength
   }
 
   push(job: Job): void {
-    this.#jobs.push(job)
+    if (job.priority === 0) return this.#first.push(job)
+    this.#lane(job.priority).push(job)
+    this.#othersLength++
   }
 
+  /** The job to start next. */
   peek(): Job | undefined {
-    return this.#jobs[this.#head]
+    return this.#first.peek() ?? this.#heap[0]?.peek()
   }
 
   /** Drops the job peek() gave. */
   shift(): void {
-    if (++this.#head < this.#jobs.length) return
-    this.#jobs = []
-    this.#head = 0
+    if (this.#first.length > 0) return this.#first.shift()
+    const lane = this.#heap[0]!
+    lane.shift()
+    this.#othersLength--
+    if (lane.length === 0) this.#dropRoot()
   }
 
-  /** Puts jobs back at the head, in their order. */
-  unshift(jobs: Job[]): void {
-    if (jobs.length > 0) this.#jobs.splice(this.#head, 0, ...jobs)
+  /** Puts jobs taken back from workers in their place: at the head of their priority, in submit order. */
+  putBack(jobs: Job[]): void {
+    const byLane = new Map<Lane, Job[]>()
+    for (const job of [...jobs].sort((a, b) => a.id - b.id)) {
+      const lane = job.priority === 0 ? this.#first : this.#lane(job.priority)
+      const group = byLane.get(lane)
+      if (group) group.push(job)
+      else byLane.set(lane, [job])
+    }
+    for (const [lane, group] of byLane) {
+      lane.putBack(group)
+      if (lane !== this.#first) this.#othersLength += group.length
+    }
   }
 
   /** The jobs waiting, in order. */
   all(): Job[] {
-    return this.#jobs.slice(this.#head)
+    const others = [...this.#heap].sort((a, b) => a.priority - b.priority)
+    return [this.#first, ...others].flatMap((lane) => lane.all())
   }
 
   /** Empties the queue, giving what it held. */
   takeAll(): Job[] {
     const jobs = this.all()
-    this.#jobs = []
-    this.#head = 0
+    this.#first = new Lane(0)
+    this.#lanes = new Map()
+    this.#heap = []
+    this.#othersLength = 0
     return jobs
+  }
+
+  /** The lane of `priority` (not 0), made if it holds no jobs yet. */
+  #lane(priority: number): Lane {
+    const found = this.#lanes.get(priority)
+    if (found) return found
+    const lane = new Lane(priority)
+    this.#lanes.set(priority, lane)
+    const heap = this.#heap
+    let i = heap.push(lane) - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (heap[parent]!.priority <= priority) break
+      heap[i] = heap[parent]!
+      i = parent
+    }
+    heap[i] = lane
+    return lane
+  }
+
+  /** The lowest lane is empty: out of the map and the heap. */
+  #dropRoot(): void {
+    const heap = this.#heap
+    this.#lanes.delete(heap[0]!.priority)
+    const last = heap.pop()!
+    if (heap.length === 0) return
+    let i = 0
+    for (;;) {
+      let child = 2 * i + 1
+      if (child >= heap.length) break
+      if (child + 1 < heap.length && heap[child + 1]!.priority < heap[child]!.priority) child++
+      if (heap[child]!.priority >= last.priority) break
+      heap[i] = heap[child]!
+      i = child
+    }
+    heap[i] = last
   }
 }

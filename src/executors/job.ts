@@ -28,6 +28,8 @@ export interface JobInit {
   /** It has an AbortSignal: it may be interrupted. */
   signalled: boolean
   pin: Pin | undefined
+  /** Lower starts first (SubmitOptions.priority). */
+  priority: number
 }
 
 export class Job implements Claim {
@@ -43,6 +45,7 @@ export class Job implements Claim {
   /** It has a timeout or an AbortSignal, so the pool may have to stop its worker. */
   readonly interruptible: boolean
   readonly pin: Pin | undefined
+  readonly priority: number
   slot = -1
   /** Why the pool asked the running task to stop; the future fails with it if the worker has to go. */
   interruptReason: unknown
@@ -59,6 +62,7 @@ export class Job implements Claim {
     this.interruptible = init.timeoutMs !== undefined || init.signalled
     this.flags = (init.chunk ? CHUNK : 0) | (init.timeoutMs === undefined ? 0 : REPORT_START) | (this.interruptible ? FLUSH_FIRST : 0)
     this.pin = init.pin
+    this.priority = init.priority
     this.future.bindClaim(this)
   }
 

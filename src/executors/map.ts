@@ -4,9 +4,9 @@
 import { TimeoutError } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
-import { checkOptions, milliseconds, positiveInteger, type Schema } from '../concurrent/validate.js'
+import { checkOptions, milliseconds, positiveInteger, priority, type Schema } from '../concurrent/validate.js'
 
-/** Options of `map()`: a timeout over the whole call and a `chunksize` to batch items per task. */
+/** Options of `map()`: a timeout over the whole call, a `chunksize` to batch items per task, a priority. */
 export interface MapOptions {
   /** Milliseconds for the whole map, counted from the call. */
   timeout?: number
@@ -14,11 +14,13 @@ export interface MapOptions {
   chunksize?: number
   /** At most this many chunks in flight; the rest are read from the inputs as results are consumed. */
   buffersize?: number
+  /** The priority of every task of the map, as submitWith()'s. */
+  priority?: number
 }
 
-const mapSchema: Schema<MapOptions> = { timeout: milliseconds, chunksize: positiveInteger, buffersize: positiveInteger }
+const mapSchema: Schema<MapOptions> = { timeout: milliseconds, chunksize: positiveInteger, buffersize: positiveInteger, priority }
 
-type Schedule = (argLists: unknown[][], chunk: boolean) => Future<unknown>
+type Schedule = (argLists: unknown[][], chunk: boolean, priority: number | undefined) => Future<unknown>
 /** Whether the executor would take another task now (maxQueued). */
 type HasRoom = () => boolean
 
@@ -33,6 +35,7 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
   readonly #inputs: Iterator<unknown[]>
   readonly #chunksize: number
   readonly #buffersize: number
+  readonly #priority: number | undefined
   readonly #deadline: number
   readonly #inFlight: Future<unknown>[] = []
   #ready: unknown[] = []
@@ -44,6 +47,7 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
     this.#hasRoom = hasRoom
     this.#chunksize = checked.chunksize ?? 1
     this.#buffersize = checked.buffersize ?? Infinity
+    this.#priority = checked.priority
     this.#deadline = performance.now() + (checked.timeout ?? Infinity)
     if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments')
     this.#inputs = zip(iterables)
@@ -132,7 +136,7 @@ export class MapResults<R> implements Iterable<R>, AsyncIterable<R> {
       }
       if (chunk.length === 0) continue
       try {
-        this.#inFlight.push(this.#schedule(chunk, this.#chunksize > 1))
+        this.#inFlight.push(this.#schedule(chunk, this.#chunksize > 1, this.#priority))
       } catch (error) {
         this.cancel()
         throw error

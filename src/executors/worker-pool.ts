@@ -5,7 +5,8 @@
 // and workers/task-runner.ts):
 //
 //   submit(fn, ...args)
-//     │  a Future and a Job; the Job joins the pool's FIFO queue
+//     │  a Future and a Job; the Job joins the pool's queue (by priority,
+//     │  then first in first out)
 //     ▼
 //   #dispatch (once per tick, or inside a blocked result())
 //     │  gives each worker up to its window of Jobs (~1 ms of work; the
@@ -213,9 +214,9 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin): Future<unknown> {
     this.#life.checkOpen()
     this.#queue.checkRoom()
-    const { signal, transfer = NO_TRANSFER, timeoutMs } = options // checked by submitWith()
+    const { signal, transfer = NO_TRANSFER, timeoutMs, priority = 0 } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
-    const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin })
+    const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin, priority })
     this.#life.started()
     this.#queue.push(job)
     this.#kick()
@@ -387,13 +388,13 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.#dispatch()
   }
 
-  /** Puts jobs no worker started back at the head of the queue, to be given fresh slots. */
+  /** Puts jobs no worker started back in their place in the queue (job-queue.ts), to be given fresh slots. */
   #requeue(member: M | undefined, jobs: Job[]): void {
     for (const job of jobs) {
       member?.remove(job)
       job.slot = -1
     }
-    this.#queue.unshift(jobs)
+    this.#queue.putBack(jobs)
   }
 
   /** The worker has really stopped: slots it or its relay might still have touched are free. */

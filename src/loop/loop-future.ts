@@ -6,23 +6,23 @@
 //      └──────────cancel(msg)─────────► CANCELLED
 
 import { inspect } from 'node:util'
+import { Listeners, type Listener } from '../concurrent/listeners.js'
 import { outcomePromise, type Outcome } from '../concurrent/outcome.js'
 import { CancelledError, InvalidStateError } from './errors.js'
 
 /** The states of a LoopFuture, as asyncio's: PENDING, then CANCELLED or FINISHED. */
 export type LoopFutureState = 'PENDING' | 'CANCELLED' | 'FINISHED'
 
-/** Declared as a method type so LoopFuture<T> stays covariant. */
-export type LoopDoneCallback<T> = { bivariant(future: LoopFuture<T>): void }['bivariant']
+/** A method type (Listener), so LoopFuture<T> stays covariant. */
+export type LoopDoneCallback<T> = Listener<LoopFuture<T>>
 
 /** An event-loop future (asyncio.Future): awaitable, cancellable, with done callbacks; it never blocks. */
 export class LoopFuture<T = unknown> implements PromiseLike<T> {
   #state: LoopFutureState = 'PENDING'
   #outcome: Outcome<T> | undefined
   #cancelMessage: string | undefined
-  #callbacks: Array<LoopDoneCallback<T>> = []
-  // Internal listeners (the bridge, gather, wait) run synchronously, before the scheduled callbacks.
-  #watchers: Array<LoopDoneCallback<T>> = []
+  // Its watchers (the bridge, gather, wait) run synchronously, before the scheduled callbacks.
+  readonly #listeners = new Listeners<LoopFuture<T>>()
   #promise: Promise<T> | undefined
 
   get state(): LoopFutureState {
@@ -42,7 +42,7 @@ export class LoopFuture<T = unknown> implements PromiseLike<T> {
     if (this.#state !== 'PENDING') return false
     this.#state = 'CANCELLED'
     this.#cancelMessage = message
-    this.#settle()
+    this.#listeners.settle(this, scheduleCallback)
     return true
   }
 
@@ -73,15 +73,13 @@ export class LoopFuture<T = unknown> implements PromiseLike<T> {
   /** Schedules `fn(this)` for when the future is done (as a microtask, in registration order). */
   addDoneCallback(fn: LoopDoneCallback<T>): void {
     if (typeof fn !== 'function') throw new TypeError(`addDoneCallback expects a function, got ${inspect(fn)}`)
-    if (this.done()) this.#schedule(fn)
-    else this.#callbacks.push(fn)
+    if (this.done()) scheduleCallback(this, fn)
+    else this.#listeners.addCallback(fn)
   }
 
   /** Removes every registration of `fn` not yet scheduled; returns how many. */
   removeDoneCallback(fn: LoopDoneCallback<T>): number {
-    const before = this.#callbacks.length
-    this.#callbacks = this.#callbacks.filter((callback) => callback !== fn)
-    return before - this.#callbacks.length
+    return this.#listeners.removeCallback(fn)
   }
 
   then<R1 = T, R2 = never>(
@@ -106,7 +104,7 @@ export class LoopFuture<T = unknown> implements PromiseLike<T> {
   /** @internal Runs `fn(this)` synchronously once the future is done (now, if it is). */
   watch(fn: LoopDoneCallback<T>): void {
     if (this.done()) fn(this)
-    else this.#watchers.push(fn)
+    else this.#listeners.watch(fn)
   }
 
   #outcomeOf(notDone: string): Outcome<T> {
@@ -119,25 +117,16 @@ export class LoopFuture<T = unknown> implements PromiseLike<T> {
     if (this.done()) throw new InvalidStateError(`${this.#state}: ${this.toString()}`)
     this.#outcome = outcome
     this.#state = 'FINISHED'
-    this.#settle()
+    this.#listeners.settle(this, scheduleCallback)
   }
+}
 
-  #settle(): void {
-    const watchers = this.#watchers
-    const callbacks = this.#callbacks
-    this.#watchers = []
-    this.#callbacks = []
-    for (const watcher of watchers) watcher(this)
-    for (const callback of callbacks) this.#schedule(callback)
-  }
-
-  #schedule(fn: LoopDoneCallback<T>): void {
-    queueMicrotask(() => {
-      try {
-        fn(this)
-      } catch (error) {
-        console.error(`Exception in callback for ${this.toString()}`, error)
-      }
-    })
-  }
+function scheduleCallback<T>(future: LoopFuture<T>, fn: LoopDoneCallback<T>): void {
+  queueMicrotask(() => {
+    try {
+      fn(future)
+    } catch (error) {
+      console.error(`Exception in callback for ${future.toString()}`, error)
+    }
+  })
 }

@@ -30,6 +30,8 @@ export type Remote<T> = {
 export type CallOptions = Pick<SubmitOptions, 'signal' | 'timeoutMs'>
 
 const callSchema: Schema<CallOptions> = { signal: submitSchema.signal, timeoutMs: submitSchema.timeoutMs }
+// Each call waits in the pool's queue at the default priority, behind the object's earlier calls.
+const notForCalls = { priority: "an object's calls run in the order they are made, so they take no priority" }
 
 const objectsModule = new URL('../../workers/remote-objects.js', import.meta.url)
 const [construct, call, read, dispose] = ['construct', 'call', 'read', 'dispose'].map((name) => taskRef<AnyFn>(objectsModule, name)) as [
@@ -133,7 +135,7 @@ const views = new WeakMap<object, (options: CallOptions) => object>()
 export function withOptions<R extends Remote<unknown>>(object: R, options: CallOptions): R {
   const makeView = views.get(object)
   if (!makeView) throw new TypeError(`withOptions() needs a remote object made by remote(), got ${inspect(object, { depth: 0 })}`)
-  return makeView(checkOptions(options, callSchema, 'withOptions()')) as R
+  return makeView(checkOptions(options, callSchema, 'withOptions()', notForCalls)) as R
 }
 
 function failed(error: Error): LoopFuture<never> {

@@ -64,6 +64,8 @@ export interface JobOptions {
   backoff?: Backoff
   removeOnComplete?: KeepJobs
   removeOnFail?: KeepJobs
+  /** BullMQ's: lower first, absent (0) before any. */
+  priority?: number
 }
 
 /** Redis connection options (ioredis'), or a redis:// URL. */

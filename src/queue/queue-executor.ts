@@ -68,7 +68,7 @@ export interface QueueExecutorOptions {
   leaseMs?: number
 }
 
-/** Per-task options of QueueExecutor's `submitWith()`: retries, backoff, timeout, signal, a progress callback. */
+/** Per-task options of QueueExecutor's `submitWith()`: retries, backoff, timeout, signal, priority, a progress callback. */
 export interface QueueSubmitOptions<P = unknown> extends Omit<SubmitOptions<P>, 'transfer'> {
   attempts?: number
   backoff?: Backoff
@@ -128,6 +128,7 @@ const queueSubmitSchema: Schema<QueueSubmitOptions> = {
   timeoutMs: milliseconds,
   attempts: positiveInteger,
   backoff: backoffCheck,
+  priority: submitSchema.priority,
   onProgress: submitSchema.onProgress,
 }
 
@@ -365,9 +366,12 @@ export class QueueExecutor extends Executor {
   }
 }
 
-/** The BullMQ job options among checked options. */
-function jobOptions({ attempts, backoff }: { attempts?: number; backoff?: Backoff }): JobOptions {
-  return { ...(attempts === undefined ? {} : { attempts }), ...(backoff === undefined ? {} : { backoff }) }
+/**
+ * The BullMQ job options among checked options. A priority maps as it is: BullMQ also starts lower ones
+ * first, and runs a job without one (0) before any prioritized job, as 0 is the first here. So 0 is left out.
+ */
+function jobOptions({ attempts, backoff, priority }: { attempts?: number; backoff?: Backoff; priority?: number }): JobOptions {
+  return { ...(attempts === undefined ? {} : { attempts }), ...(backoff === undefined ? {} : { backoff }), ...(priority ? { priority } : {}) }
 }
 
 function checkConnection(connection: unknown, name: string): asserts connection is Connection {

@@ -4,8 +4,9 @@
 /** A function exported from a module (imported by the worker), or a self-contained function's source. */
 export type TaskSpec = { module: string; exportName: string } | { source: string }
 
-function specKey(spec: TaskSpec): string {
-  return 'source' in spec ? `s:${spec.source}` : `m:${spec.module}#${spec.exportName}`
+/** Equal for equal specs only: the export name goes first, with its length, since a module URL may hold any character (a '#' fragment). */
+export function specKey(spec: TaskSpec): string {
+  return 'source' in spec ? `s:${spec.source}` : `m:${spec.exportName.length}:${spec.exportName}:${spec.module}`
 }
 
 /**
