@@ -4,7 +4,8 @@ import type { TransferListItem } from 'node:worker_threads'
 import type { Future } from '../concurrent/future.js'
 import { boolean, checkOptions, milliseconds, signal, transferables, type Schema } from '../concurrent/validate.js'
 import { MapResults, type MapOptions } from './map.js'
-import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type Task } from './task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ResultOf, type ReturnOf, type StreamFn, type Task, type YieldOf } from './task.js'
+import type { TaskStream } from './task-stream.js'
 
 /** Per-task options of `submitWith()`: an AbortSignal, a timeout and transfer lists. */
 export interface SubmitOptions {
@@ -68,6 +69,20 @@ export abstract class Executor {
   }
 
   /**
+   * Runs the generator function `fn(...args)` in a worker and streams what it
+   * yields back, for `for await...of`, with backpressure; `result` is the
+   * Future of what it returns (see TaskStream).
+   */
+  stream<F extends StreamFn>(fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>> {
+    return this.scheduleStream(fn, args, NO_OPTIONS) as TaskStream<YieldOf<F>, ReturnOf<F>>
+  }
+
+  /** stream() with per-call options, as submitWith() takes them (a timeout counts the time spent waiting for the consumer too). */
+  streamWith<F extends StreamFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>> {
+    return this.scheduleStream(fn, args, this.checkSubmitOptions(options)) as TaskStream<YieldOf<F>, ReturnOf<F>>
+  }
+
+  /**
    * Calls `fn` on the items of the iterables in turn (like Array.prototype.map
    * over their zip), concurrently; results come back in input order, by
    * blocking `for...of` or by `for await...of`. Options go last.
@@ -110,6 +125,9 @@ export abstract class Executor {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown()
   }
+
+  /** Submits a streamed call (stream()). */
+  protected abstract scheduleStream(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): TaskStream<unknown, unknown>
 
   /** Submits one call (`chunk` false) or a list of calls run as one task that returns their results. */
   protected abstract schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean): Future<unknown>
