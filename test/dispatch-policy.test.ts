@@ -71,7 +71,8 @@ describe('dispatch policy', () => {
       streams: fc.nat(1),
     })
     const limitsArb = fc.record({ workers: fc.integer({ min: 1, max: 6 }), maxTasksPerWorker: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 20 })), interruptAlone: fc.boolean() })
-    fc.assert(fc.property(fc.array(candidate, { maxLength: 8 }), fc.boolean(), fc.boolean(), limitsArb, (members, interruptible, stream, lim) => {
+    fc.assert(fc.property(fc.array(candidate, { maxLength: 8 }), fc.boolean(), fc.boolean(), limitsArb, (members, interruptibleJob, stream, lim) => {
+      const interruptible = interruptibleJob || stream // a stream's consumer may stop it
       const mayTake = (m: Candidate, i: number): boolean =>
         i < lim.workers && !m.retiring && m.jobs.size < m.window && (m.assigned < lim.maxTasksPerWorker || m.pinned.size > 0) &&
         (!lim.interruptAlone || (interruptible ? m.jobs.size === 0 : m.interruptible === 0)) &&

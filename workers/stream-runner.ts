@@ -21,13 +21,22 @@ interface AnyIterator {
 const BATCH_MS = 1
 
 /** The stream this worker runs (a worker runs one task at a time); its credit: how many more items it may produce. */
-let active: { id: number; credit: number; wake: (() => void) | undefined } | undefined
+let active: { id: number; credit: number; wake: (() => void) | undefined; send(): void } | undefined
 
 /** The pool granted stream `id` more credit; a grant for a stream that has ended is dropped. */
 export function grant(id: number, credit: number): void {
   if (active?.id !== id) return
   active.credit += credit
   active.wake?.()
+}
+
+/** Sends the items the running stream has not sent yet: the worker is about to exit. */
+export function flushStream(): void {
+  try {
+    active?.send()
+  } catch {
+    // An item that cannot be sent: the stream fails as its worker goes.
+  }
 }
 
 /** The generator function behind each task plainOnly() made. */
@@ -53,12 +62,12 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
   if (!isIterator(iterator)) {
     throw new TypeError(`stream() runs a generator function (function* or async function*), but the task returned ${iterator === null ? 'null' : typeof iterator}, not a generator`)
   }
-  const state: NonNullable<typeof active> = (active = { id, credit: STREAM_WINDOW, wake: undefined })
-  // The pool interrupts a stream waiting for credit through its signal.
-  currentSignal().addEventListener('abort', () => state.wake?.())
   let items: unknown[] = []
   let sentAt = performance.now()
   let ended = false
+  const state: NonNullable<typeof active> = (active = { id, credit: STREAM_WINDOW, wake: undefined, send })
+  // The pool interrupts a stream waiting for credit through its signal.
+  currentSignal().addEventListener('abort', () => state.wake?.())
 
   function send(): void {
     sentAt = performance.now()

@@ -13,7 +13,7 @@ import type { FromWorker } from '../src/wire/protocol.js'
 import { enterTask, leaveTask } from '../src/wire/task-context.js'
 import type { TaskSpec } from '../src/wire/task-spec.js'
 import { loadTask } from './load-task.js'
-import { runStream } from './stream-runner.js'
+import { flushStream, runStream } from './stream-runner.js'
 
 type Fn = (...args: unknown[]) => unknown
 
@@ -30,7 +30,7 @@ export interface Transport {
 export interface Runner {
   /** Takes a batch of tasks: they run after those already received. */
   receive(batch: TaskBatch): void
-  /** Sends the results of the tasks finished so far, now: the worker is about to exit. */
+  /** Sends the results of the tasks finished so far, and the items of a running stream, now: the worker is about to exit. */
   flush(): void
   /** The id of the task started and not finished, if any. */
   current(): number | undefined
@@ -149,7 +149,12 @@ export function taskRunner(transport: Transport): Runner {
     return false
   }
 
-  return { receive, flush, current: () => current, waiting }
+  // As the worker exits, a running stream's items go first: they came before its end.
+  const flushAll = (): void => {
+    flushStream()
+    flush()
+  }
+  return { receive, flush: flushAll, current: () => current, waiting }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
