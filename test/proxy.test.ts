@@ -158,6 +158,7 @@ describe('the examples run', () => {
     ['offload-cpu', /^17984 primes below 200000, counted on a worker thread$/],
     ['wrap-sync-library', /^2 hashes, bcrypt format; the loop ticked meanwhile$/],
     ['remote-object', /^written in a child process \(pid \d+, not \d+\)$/],
+    ['stream-lines', /^100000 sales parsed in a worker thread and streamed back \(of 100000 lines\): amounts total 1237500$/],
   ])('%s', async (name, expected) => {
     expect((await run(name)).stdout.trim()).toMatch(expected)
   })

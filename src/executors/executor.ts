@@ -73,13 +73,18 @@ export abstract class Executor {
    * yields back, for `for await...of`, with backpressure; `result` is the
    * Future of what it returns (see TaskStream).
    */
-  stream<F extends StreamFn>(fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>> {
-    return this.scheduleStream(fn, args, NO_OPTIONS) as TaskStream<YieldOf<F>, ReturnOf<F>>
+  stream<F extends StreamFn>(fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>>
+  // A `function*` expression is typed only once its arguments are: its types follow from theirs.
+  stream<A extends unknown[], F extends StreamFn<A>>(fn: F, ...args: A): TaskStream<YieldOf<F>, ReturnOf<F>>
+  stream(fn: Task<AnyFn>, ...args: unknown[]): TaskStream<unknown, unknown> {
+    return this.scheduleStream(fn, args, NO_OPTIONS)
   }
 
   /** stream() with per-call options, as submitWith() takes them (a timeout counts the time spent waiting for the consumer too). */
-  streamWith<F extends StreamFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>> {
-    return this.scheduleStream(fn, args, this.checkSubmitOptions(options)) as TaskStream<YieldOf<F>, ReturnOf<F>>
+  streamWith<F extends StreamFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>>
+  streamWith<A extends unknown[], F extends StreamFn<A>>(options: SubmitOptions, fn: F, ...args: A): TaskStream<YieldOf<F>, ReturnOf<F>>
+  streamWith(options: SubmitOptions, fn: Task<AnyFn>, ...args: unknown[]): TaskStream<unknown, unknown> {
+    return this.scheduleStream(fn, args, this.checkSubmitOptions(options))
   }
 
   /**
