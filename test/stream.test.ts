@@ -89,16 +89,19 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
         await sleep(2) // the worker has all the time it wants to run ahead
         mostAhead = Math.max(mostAhead, readNote(path).produced - taken)
         if (taken % 20 === 0) {
-          // Paused: the worker uses its whole window, and no more.
-          await until(() => readNote(path).produced - taken === STREAM_WINDOW)
-          await sleep(50)
-          expect(readNote(path).produced - taken).toBe(STREAM_WINDOW)
+          // Paused: the worker runs ahead by at least half its window (credit comes in halves), then stops.
+          await until(() => readNote(path).produced - taken >= STREAM_WINDOW / 2)
+          await sleep(100)
+          const ahead = readNote(path).produced - taken
+          await sleep(100)
+          expect(readNote(path).produced - taken).toBe(ahead)
+          mostAhead = Math.max(mostAhead, ahead)
         }
         if (taken === 60) break
       }
       expect(mostAhead).toBeLessThanOrEqual(STREAM_WINDOW)
       await until(() => readNote(path).closed)
-      expect(readNote(path).produced).toBe(60 + STREAM_WINDOW)
+      expect(readNote(path).produced).toBeLessThanOrEqual(60 + STREAM_WINDOW)
     }
   })
 
@@ -271,8 +274,9 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
 
   it('streamWith() checks its options as submitWith() does', () => {
     const pool = make()
-    expect(() => pool.streamWith({ timeoutMs: -1 }, streams.count, 1)).toThrow(/timeoutMs/)
-    expect(() => pool.streamWith(undefined as never, streams.count, 1)).toThrow(/options first/)
+    expect(() => pool.streamWith({ timeoutMs: -1 }, streams.count, 1)).toThrow(/^streamWith\(\) option timeoutMs must be a number of milliseconds/)
+    expect(() => pool.streamWith(undefined as never, streams.count, 1)).toThrow(/^streamWith\(\) takes its options first: .* call stream\(fn, \.\.\.args\)$/)
+    expect(() => pool.streamWith({ priorty: 1 } as never, streams.count, 1)).toThrow(/streamWith\(\)/)
   })
 })
 

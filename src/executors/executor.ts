@@ -43,9 +43,9 @@ export function checkShutdownOptions(options: unknown): ShutdownOptions {
 
 /** What submit() and map() pass: no per-call options, and nothing to check. */
 const NO_OPTIONS: SubmitOptions = Object.freeze({})
-/** submitWith(undefined, fn) is a forgotten argument, unlike an absent options object elsewhere. */
-export function notForgotten(options: unknown): unknown {
-  if (options === undefined) throw new TypeError('submitWith() takes its options first: submitWith({ timeoutMs: 1000 }, fn, ...args); without options, call submit(fn, ...args)')
+/** submitWith(undefined, fn) (or streamWith) is a forgotten argument, unlike an absent options object elsewhere. */
+export function notForgotten(options: unknown, call: 'submit' | 'stream' = 'submit'): unknown {
+  if (options === undefined) throw new TypeError(`${call}With() takes its options first: ${call}With({ timeoutMs: 1000 }, fn, ...args); without options, call ${call}(fn, ...args)`)
   return options
 }
 
@@ -84,7 +84,7 @@ export abstract class Executor {
   streamWith<F extends StreamFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>>
   streamWith<A extends unknown[], F extends StreamFn<A>>(options: SubmitOptions, fn: F, ...args: A): TaskStream<YieldOf<F>, ReturnOf<F>>
   streamWith(options: SubmitOptions, fn: Task<AnyFn>, ...args: unknown[]): TaskStream<unknown, unknown> {
-    return this.scheduleStream(fn, args, this.checkSubmitOptions(options))
+    return this.scheduleStream(fn, args, checkOptions(notForgotten(options, 'stream'), submitSchema, 'streamWith()'))
   }
 
   /**

@@ -109,7 +109,12 @@ export class StreamReader implements TaskStream<unknown, unknown> {
   #take(): IteratorYieldResult<unknown> {
     const value = this.#items[this.#head]
     this.#items[this.#head++] = undefined
+    // At most a window of items waits here; dropping the taken ones keeps the array that size, however long the stream.
     if (this.#head === this.#items.length) this.#items.length = this.#head = 0
+    else if (this.#head >= STREAM_WINDOW) {
+      this.#items.splice(0, this.#head)
+      this.#head = 0
+    }
     this.#taken++
     // Grant in halves of the window, so a fast consumer never leaves the worker waiting and grants are few.
     if (this.#granted - this.#taken <= STREAM_WINDOW / 2 && !this.result.done()) {
