@@ -226,6 +226,25 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     expect(await pool.submit(streams.notAGenerator)).toBe(5) // replaced
   })
 
+  it('a generator that never reaches its next yield after a break has its worker stopped after the grace period', async () => {
+    const pool = make({ maxWorkers: 1, interruptGraceMs: 100 })
+    const stream = pool.stream(streams.stuckAfterFirst)
+    for await (const _ of stream) break
+    expect(await rejection(stream.result)).toBeInstanceOf(CancelledError)
+    expect(await pool.submit(streams.notAGenerator)).toBe(5) // on a new worker
+  })
+
+  it('terminateWorkers() mid-stream ends the iteration with the pool\'s Broken error', async () => {
+    const pool = make()
+    const stream = pool.stream(streams.produce, notePath())
+    expect(await stream.next()).toEqual({ done: false, value: 0 })
+    const stopped = pool.terminateWorkers()
+    const { error } = await drain(stream)
+    expect((error as Error).name).toMatch(/^Broken(Thread|Process)Pool$/)
+    expect((error as Error).message).toMatch(/terminateWorkers\(\)/)
+    await stopped
+  })
+
   it('streams run alone: several at once, with plain tasks, all complete', async () => {
     const pool = make()
     const many = Array.from({ length: 5 }, (_, k) => pool.stream(streams.countAsync, 30 + k))

@@ -17,7 +17,11 @@ interface AnyIterator {
   return?(): unknown
 }
 
-/** Items are sent at least this often (ms) while credit lasts, so a slow generator's items are not held back. */
+/**
+ * Items are sent at least this often (ms) while a generator runs without a
+ * pause, and whenever it pauses (it awaits something slower than a
+ * microtask), so no item waits for the next.
+ */
 const BATCH_MS = 1
 
 /** The stream this worker runs (a worker runs one task at a time); its credit: how many more items it may produce. */
@@ -65,6 +69,10 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
   let items: unknown[] = []
   let sentAt = performance.now()
   let ended = false
+  /** A send is due when the worker next goes idle. */
+  let sendDue = false
+  /** Why such a send failed: the stream fails with it. */
+  let unsent: unknown
   const state: NonNullable<typeof active> = (active = { id, credit: STREAM_WINDOW, wake: undefined, send })
   // The pool interrupts a stream waiting for credit through its signal.
   currentSignal().addEventListener('abort', () => state.wake?.())
@@ -78,6 +86,15 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
       post({ event: 'items', id, items: batch })
     } catch {
       sendUntilUnsendable(batch)
+    }
+  }
+
+  function sendWhenIdle(): void {
+    sendDue = false
+    try {
+      send()
+    } catch (error) {
+      unsent = error
     }
   }
 
@@ -114,6 +131,10 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
         ended = true
         throw error
       }
+      if (unsent !== undefined) {
+        ended = step.done === true
+        throw unsent
+      }
       if (step.done) {
         ended = true
         send()
@@ -122,6 +143,10 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
       items.push(step.value)
       state.credit--
       if (performance.now() - sentAt >= BATCH_MS) send()
+      else if (!sendDue) {
+        sendDue = true
+        setImmediate(sendWhenIdle)
+      }
     }
   } catch (error) {
     // Interrupted, or an item could not be sent: the generator is still open, so its finally has not run.
