@@ -206,7 +206,7 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     const stream = pool.streamWith({ timeoutMs: 150 }, streams.produce, path)
     const { items, error } = await drain((async function* () {
       for await (const item of stream) {
-        await sleep(20)
+        await sleep(5)
         yield item
       }
     })())

@@ -27,6 +27,10 @@
 //     ▼
 //   receive: settle each Future, refill the worker's window
 //
+// A stream (stream()) travels the same way, alone on its worker; its items
+// come back as they are yielded, before its result, and the consumer's
+// credit goes to the worker (task-stream.ts, workers/stream-runner.ts).
+//
 // The executor's life (shutdown, drained, broken) is lifecycle.ts; timeouts
 // and grace periods deadlines.ts; when the pool gives up on its workers
 // worker-loss.ts.
