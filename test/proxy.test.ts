@@ -159,6 +159,7 @@ describe('the examples run', () => {
     ['wrap-sync-library', /^2 hashes, bcrypt format; the loop ticked meanwhile$/],
     ['remote-object', /^written in a child process \(pid \d+, not \d+\)$/],
     ['urgent-first', /^3 urgent tasks done before [1-9]\d* of the 40 background tasks$/],
+    ['stream-lines', /^100000 sales parsed in a worker thread and streamed back \(of 100000 lines\): amounts total 1237500$/],
   ])('%s', async (name, expected) => {
     expect((await run(name)).stdout.trim()).toMatch(expected)
   })
