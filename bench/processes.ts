@@ -9,7 +9,7 @@ import { timed } from './measure.js'
 import { RawForkEcho } from './raw-fork-echo.js'
 import { microsEach, perSecond, row, skipped } from './report.js'
 import { fib } from './tasks.js'
-import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, tasks, WORKERS } from './workloads.js'
+import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, streamRate, tasks, WORKERS } from './workloads.js'
 
 const N = 50_000
 /** Python's fib is ~50× slower than V8's: a smaller n keeps its batch near a second. Only its speedup is compared. */
@@ -52,7 +52,9 @@ export async function benchProcesses(inlineCpuMs: number): Promise<void> {
   row('processes: submit vs the IPC floor', await floodRate(oursNoStacks, N), rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
   const rawJsonFlood = perSecond(await timed(ROUNDS, () => rawJson.flood(N)), N)
   row("processes: submit, serialization 'json'", await floodRate(oursJson, N), rawJsonFlood, 'raw fork IPC echo, json', '/s', '–')
-  row('processes: map, chunksize 256, items/s', await mapRate(ours, 4 * N), rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
+  const mapItems = await mapRate(ours, 4 * N)
+  row('processes: map, chunksize 256, items/s', mapItems, rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
+  row('processes: stream, items/s from one generator', await streamRate(ours, 4 * N), mapItems, 'map, chunksize 256', '/s', '≥ 0.5× map')
 
   console.error('processes: round trips')
   const rawSeq = microsEach(await timed(ROUNDS, () => raw.pingPong(SEQ)), SEQ)

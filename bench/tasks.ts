@@ -27,3 +27,8 @@ export function countFor(ms: number): number {
 export default function piscinaTask(task: { fn: 'noop' | 'fib'; arg: number }): number {
   return task.fn === 'fib' ? fib(task.arg) : task.arg
 }
+
+/** Yields 0 .. n-1: the stream() row. */
+export function* range(n: number): Generator<number, void> {
+  for (let i = 0; i < n; i++) yield i
+}

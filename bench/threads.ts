@@ -6,7 +6,7 @@ import { benchProgress } from './progress.js'
 import { timed, timedWithDelay } from './measure.js'
 import { RawEcho } from './raw-echo.js'
 import { microsEach, perSecond, row } from './report.js'
-import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, tasks, tasksUrl, WORKERS } from './workloads.js'
+import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, streamRate, tasks, tasksUrl, WORKERS } from './workloads.js'
 
 const N = 100_000
 
@@ -28,7 +28,9 @@ export async function benchThreads(inlineCpuMs: number): Promise<void> {
   row('threads: submit, no-op, submitStacks: false', await floodRate(oursNoStacks, N), piscinaFlood, 'piscina defaults', '/s', '≥ 4× piscina')
   row('threads: submit vs the postMessage floor', await floodRate(oursNoStacks, N), rawFlood, 'raw postMessage echo', '/s', '≈ 0.5× raw')
 
-  row('threads: map, chunksize 256, items/s', await mapRate(ours, 2 * N), rawFlood, 'raw postMessage echo', '/s', '≥ 300,000/s')
+  const mapItems = await mapRate(ours, 2 * N)
+  row('threads: map, chunksize 256, items/s', mapItems, rawFlood, 'raw postMessage echo', '/s', '≥ 300,000/s')
+  row('threads: stream, items/s from one generator', await streamRate(ours, 2 * N), mapItems, 'map, chunksize 256', '/s', '≥ 0.5× map')
 
   console.error('threads: round trips')
   const us = (ms: number): number => microsEach(ms, SEQ)

@@ -34,6 +34,15 @@ export async function mapRate(ex: Executor, n: number): Promise<number> {
   return perSecond(await timed(ROUNDS, () => [...ex.map(tasks.noop, items, { chunksize: 256 })]), n)
 }
 
+/** Items/s streamed from one generator task (stream()), consumed by for await. */
+export async function streamRate(ex: Executor, n: number): Promise<number> {
+  return perSecond(await timed(ROUNDS, async () => {
+    let count = 0
+    for await (const _ of ex.stream(tasks.range, n)) count++
+    if (count !== n) throw new Error(`stream() gave ${count} of ${n} items`)
+  }), n)
+}
+
 /** µs per no-op task, one after another, awaited or blocked on. */
 export async function roundTrip(ex: Executor, how: 'await' | 'block'): Promise<number> {
   const ms = how === 'await'

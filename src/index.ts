@@ -25,5 +25,7 @@ export { ProcessPoolExecutor, type ProcessPoolOptions } from './executors/proces
 export type { PoolOptions } from './executors/pool-options.js'
 export type { AutoscaleOptions } from './executors/autoscale.js'
 export { fromModule, taskRef, type AnyFn, type ArgsOf, type ModuleTasks, type ProgressOf, type ProgressReporter, type ResultOf, type Task, type TaskRef } from './executors/task.js'
+export type { ReturnOf, StreamFn, YieldOf } from './executors/task.js'
+export type { TaskStream } from './executors/task-stream.js'
 export { wrapSync, type AsyncModule } from './proxy/wrap-sync.js'
 export { remote, withOptions, type CallOptions, type Made, type MakeArgs, type Remote } from './proxy/remote.js'

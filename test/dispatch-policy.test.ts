@@ -7,7 +7,7 @@ import { pickWorker, SPAWN, type Candidate, type DispatchLimits } from '../src/e
 
 function worker(jobs: number, more: Partial<Omit<Candidate, 'jobs' | 'pinned'>> & { pinned?: number } = {}): Candidate {
   const { pinned = 0, ...rest } = more
-  return { jobs: { size: jobs }, window: 2, assigned: 0, pinned: { size: pinned }, retiring: false, interruptible: 0, ...rest }
+  return { jobs: { size: jobs }, window: 2, assigned: 0, pinned: { size: pinned }, retiring: false, interruptible: 0, streams: 0, ...rest }
 }
 const limits = (more: Partial<DispatchLimits> = {}): DispatchLimits => ({ workers: 4, maxTasksPerWorker: Infinity, interruptAlone: false, ...more })
 
@@ -48,6 +48,18 @@ describe('dispatch policy', () => {
     expect(pickWorker([busy, holdsInterruptible], true, limits({ workers: 2 }))).toBe(busy)
   })
 
+  it('a stream runs alone, on every pool: it goes only to an empty worker, and no job joins a worker running one', () => {
+    const busy = worker(1, { window: 8 })
+    const streaming = worker(1, { window: 8, streams: 1, interruptible: 1 })
+    const full = limits({ workers: 2 })
+    expect(pickWorker([busy, streaming], false, full, true)).toBeUndefined()
+    expect(pickWorker([busy, streaming], false, full)).toBe(busy)
+    const empty = worker(0)
+    expect(pickWorker([streaming, empty], true, full, true)).toBe(empty)
+    expect(pickWorker([streaming], false, limits({ workers: 1 }))).toBeUndefined()
+    expect(pickWorker([streaming], true, limits({ workers: 2 }), true)).toBe(SPAWN)
+  })
+
   it('any pick is a worker that may take the job and is the least loaded that may; SPAWN only below the limit and with none idle', () => {
     const candidate = fc.record({
       jobs: fc.nat(10).map((size) => ({ size })),
@@ -56,14 +68,17 @@ describe('dispatch policy', () => {
       pinned: fc.nat(2).map((size) => ({ size })),
       retiring: fc.boolean(),
       interruptible: fc.nat(2),
+      streams: fc.nat(1),
     })
     const limitsArb = fc.record({ workers: fc.integer({ min: 1, max: 6 }), maxTasksPerWorker: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 20 })), interruptAlone: fc.boolean() })
-    fc.assert(fc.property(fc.array(candidate, { maxLength: 8 }), fc.boolean(), limitsArb, (members, interruptible, lim) => {
+    fc.assert(fc.property(fc.array(candidate, { maxLength: 8 }), fc.boolean(), fc.boolean(), limitsArb, (members, interruptibleJob, stream, lim) => {
+      const interruptible = interruptibleJob || stream // a stream's consumer may stop it
       const mayTake = (m: Candidate, i: number): boolean =>
         i < lim.workers && !m.retiring && m.jobs.size < m.window && (m.assigned < lim.maxTasksPerWorker || m.pinned.size > 0) &&
-        (!lim.interruptAlone || (interruptible ? m.jobs.size === 0 : m.interruptible === 0))
+        (!lim.interruptAlone || (interruptible ? m.jobs.size === 0 : m.interruptible === 0)) &&
+        m.streams === 0 && (!stream || m.jobs.size === 0)
       const eligible = members.filter(mayTake)
-      const pick = pickWorker(members, interruptible, lim)
+      const pick = pickWorker(members, interruptible, lim, stream)
       if (pick === SPAWN) {
         expect(members.length).toBeLessThan(lim.workers)
         expect(eligible.some((m) => m.jobs.size === 0)).toBe(false)

@@ -160,6 +160,7 @@ describe('the examples run', () => {
     ['remote-object', /^written in a child process \(pid \d+, not \d+\)$/],
     ['urgent-first', /^3 urgent tasks done before [1-9]\d* of the 40 background tasks$/],
     ['progress-bar', /^148933 primes below 2000000; the bar was drawn as the task ran$/],
+    ['stream-lines', /^100000 sales parsed in a worker thread and streamed back \(of 100000 lines\): amounts total 1237500$/],
   ])('%s', async (name, expected) => {
     expect((await run(name)).stdout.trim()).toMatch(expected)
   })

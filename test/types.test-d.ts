@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { fromModule, Future, ThreadPoolExecutor, wait, type TaskRef } from 'concurrent-futures'
+import { fromModule, Future, ThreadPoolExecutor, wait, type ReturnOf, type TaskRef, type TaskStream, type YieldOf } from 'concurrent-futures'
 import * as loop from 'concurrent-futures/loop'
 import { remote, withOptions, wrapSync, type AutoscaleOptions, type ProcessPoolOptions, type ProgressOf, type ProgressReporter } from 'concurrent-futures'
 import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
@@ -104,6 +104,34 @@ describe('progress', () => {
     // @ts-expect-error a future reporting numbers is not one reporting strings
     const narrower: Future<number, string> = f
     void narrower
+  })
+})
+
+describe('streams', () => {
+  const streams = fromModule<typeof import('./fixtures/streams.js')>(new URL('./fixtures/streams.ts', import.meta.url))
+
+  it('infer what a generator task yields and returns, exported or self-contained, sync or async', async () => {
+    expectTypeOf(ex.stream(streams.count, 3)).toEqualTypeOf<TaskStream<number, string>>()
+    expectTypeOf(ex.stream(streams.countAsync, 3)).toEqualTypeOf<TaskStream<{ i: number }, number>>()
+    expectTypeOf(ex.streamWith({ timeoutMs: 10 }, streams.produce, 'path')).toEqualTypeOf<TaskStream<number, string>>()
+    const inline = ex.stream(function* (s: string) {
+      yield s.length
+      return Buffer.from(s)
+    }, 'abc')
+    expectTypeOf(inline).toEqualTypeOf<TaskStream<number, Uint8Array<ArrayBuffer>>>() // the Buffer arrives as a Uint8Array
+    expectTypeOf(ex.stream(async function* () {
+      yield await Promise.resolve('x')
+    })).toEqualTypeOf<TaskStream<string, void>>()
+    for await (const item of ex.stream(streams.countAsync, 3)) expectTypeOf(item).toEqualTypeOf<{ i: number }>()
+    expectTypeOf(ex.stream(streams.count, 3).result).toEqualTypeOf<Future<string>>()
+    expectTypeOf<YieldOf<typeof import('./fixtures/streams.js').count>>().toEqualTypeOf<number>()
+    expectTypeOf<ReturnOf<typeof import('./fixtures/streams.js').countAsync>>().toEqualTypeOf<number>()
+    // @ts-expect-error count takes a number
+    ex.stream(streams.count, '3')
+    // @ts-expect-error not a generator function
+    ex.stream(streams.notAGenerator)
+    // @ts-expect-error not a generator function
+    ex.stream((n: number) => n, 1)
   })
 })
 

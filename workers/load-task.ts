@@ -1,8 +1,10 @@
 // Turns a TaskSpec back into a function inside a worker.
 
 import { pathToFileURL } from 'node:url'
+import { types } from 'node:util'
 import { reportProgress } from '../src/wire/task-context.js'
 import type { TaskSpec } from '../src/wire/task-spec.js'
+import { plainOnly } from './stream-runner.js'
 
 type Fn = (...args: unknown[]) => unknown
 
@@ -36,7 +38,7 @@ async function importExport(module: string, exportName: string): Promise<Fn> {
     throw new Error(`task module ${module} has no export '${exportName}' (its function exports: ${has.join(', ') || 'none'})`)
   }
   if (typeof fn !== 'function') throw new TypeError(`export '${exportName}' of ${module} is a ${typeof fn}, not a function`)
-  return fn as Fn
+  return plainOnly(fn as Fn)
 }
 
 async function importModule(module: string): Promise<Record<string, unknown>> {
@@ -77,6 +79,8 @@ function compile(source: string): Fn {
     fn = new Function(`return ({ ${source} })`)() as Fn
     fn = Object.values(fn)[0] as Fn
   }
+  // A generator's body runs at each next(), not in this call: there is nothing for the wrapper below to explain.
+  if (types.isGeneratorFunction(fn)) return plainOnly(fn)
   const task = withThis(fn, source)
   return (...args) => {
     try {

@@ -9,6 +9,7 @@ import { encodeThrown } from '../src/wire/error-codec.js'
 import type { ChildInit, FromWorker, ToChild, ToWorker } from '../src/wire/protocol.js'
 import { interrupt as interruptSlot, startState } from '../src/wire/slots.js'
 import { initContext, interrupt, interruptedOnStart, interruptOnStart } from '../src/wire/task-context.js'
+import { grant } from './stream-runner.js'
 import { initialize, taskRunner, type Runner } from './task-runner.js'
 
 if (!process.send) throw new Error('process-child is the entry of ProcessPoolExecutor children; it runs under child_process.fork')
@@ -82,6 +83,7 @@ async function start(init: ChildInit): Promise<void> {
   if (!(await initialize(init.initializer, init.initargs, post, channel))) return
   post({ event: 'ready' })
   run = (message) => {
+    if ('stream' in message) return grant(message.stream, message.credit)
     if (!('interrupt' in message)) return runner!.receive(message)
     if (runner!.waiting(message.interrupt)) return interruptOnStart(message.interrupt, message.reason)
     interruptSlot(states!, message.interrupt)

@@ -2,16 +2,18 @@
 // results back in batches. Shared by the thread worker and the child process
 // entries, which differ only in how messages travel and how a task is claimed.
 
+import { types } from 'node:util'
 import { carry, type Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import {
-  CHUNK, FAILED, FLUSH_FIRST, OK, pushResult, REPORT_START, resultCount, resultPayload, resultStatus, setResult, SKIPPED,
+  CHUNK, FAILED, FLUSH_FIRST, OK, pushResult, REPORT_START, resultCount, resultPayload, resultStatus, setResult, SKIPPED, STREAM,
   taskArgs, taskCount, taskFlags, taskFn, taskId, taskSlot, type TaskBatch,
 } from '../src/wire/batches.js'
 import type { FromWorker } from '../src/wire/protocol.js'
 import { enterTask, leaveTask } from '../src/wire/task-context.js'
 import type { TaskSpec } from '../src/wire/task-spec.js'
 import { loadTask } from './load-task.js'
+import { flushStream, runStream } from './stream-runner.js'
 
 type Fn = (...args: unknown[]) => unknown
 
@@ -28,7 +30,7 @@ export interface Transport {
 export interface Runner {
   /** Takes a batch of tasks: they run after those already received. */
   receive(batch: TaskBatch): void
-  /** Sends the results of the tasks finished so far, now: the worker is about to exit. */
+  /** Sends the results of the tasks finished so far, and the items of a running stream, now: the worker is about to exit. */
   flush(): void
   /** The id of the task started and not finished, if any. */
   current(): number | undefined
@@ -96,7 +98,7 @@ export function taskRunner(transport: Transport): Runner {
       enterTask(slot, id)
       try {
         if (!fn) throw loadError
-        let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!(...a)) : fn(...args)
+        let value = flags & CHUNK ? (args as unknown[][]).map((a) => fn!(...a)) : flags & STREAM ? runStream(fn, args, id, transport.post, transport.channel) : fn(...args)
         if (flags & CHUNK && (value as unknown[]).some(isThenable)) value = await Promise.all(value as unknown[])
         else if (isThenable(value)) value = await value
         pushResult(results, id, OK, value)
@@ -134,7 +136,8 @@ export function taskRunner(transport: Transport): Runner {
       try {
         setResult(batch, k, OK, carry(resultPayload(batch, k), transport.channel)) // the copy, so the second post cannot fail on it
       } catch (error) {
-        setResult(batch, k, FAILED, encodeThrown(new TypeError(`the task's result could not be sent back to the pool: ${(error as Error).message}`, { cause: error }), transport.channel))
+        const hint = types.isGeneratorObject(resultPayload(batch, k)) ? ' (it is a generator: run the task with stream() to receive its items)' : ''
+        setResult(batch, k, FAILED, encodeThrown(new TypeError(`the task's result could not be sent back to the pool${hint}: ${(error as Error).message}`, { cause: error }), transport.channel))
       }
     }
     return batch
@@ -146,7 +149,12 @@ export function taskRunner(transport: Transport): Runner {
     return false
   }
 
-  return { receive, flush, current: () => current, waiting }
+  // As the worker exits, a running stream's items go first: they came before its end.
+  const flushAll = (): void => {
+    flushStream()
+    flush()
+  }
+  return { receive, flush: flushAll, current: () => current, waiting }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -9,6 +9,7 @@ import type { TaskBatch } from '../src/wire/batches.js'
 import type { FromWorker, ThreadWorkerData, ToWorker } from '../src/wire/protocol.js'
 import { claim } from '../src/wire/slots.js'
 import { initContext, interrupt } from '../src/wire/task-context.js'
+import { grant } from './stream-runner.js'
 import { initialize, taskRunner } from './task-runner.js'
 
 const { name, port, life, doorbell, slots: slotBuffer, initializer, initargs } = workerData as ThreadWorkerData
@@ -43,7 +44,7 @@ const runner = taskRunner({
   claim: (slot) => claim(slots, slot),
   post,
   pull: () => {
-    // An interrupt is for the running task, which is not running while the queue is pulled.
+    // An interrupt or a stream's credit is for the running task, which is not running while the queue is pulled.
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       if ('tasks' in (m.message as ToWorker)) return m.message as TaskBatch
     }
@@ -53,6 +54,10 @@ const runner = taskRunner({
 })
 
 if (await initialize(initializer, initargs, post, 'clone')) {
-  port.on('message', (message: ToWorker) => ('interrupt' in message ? interrupt(message.interrupt, message.reason) : runner.receive(message)))
+  port.on('message', (message: ToWorker) => {
+    if ('interrupt' in message) interrupt(message.interrupt, message.reason)
+    else if ('stream' in message) grant(message.stream, message.credit)
+    else runner.receive(message)
+  })
   post({ event: 'ready' })
 }

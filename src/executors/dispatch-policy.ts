@@ -13,6 +13,8 @@ export interface Candidate {
   readonly retiring: boolean
   /** How many of its jobs may be interrupted. */
   readonly interruptible: number
+  /** How many of its jobs are streams. */
+  readonly streams: number
 }
 
 export interface DispatchLimits {
@@ -33,18 +35,22 @@ export const SPAWN = Symbol('spawn')
 
 /**
  * The least loaded worker with room for a job (`interruptible`: it has a
- * timeout or a signal); SPAWN while no worker is idle and there is room for
- * one more; undefined when it has to wait.
+ * timeout or a signal; `stream`: it is a stream); SPAWN while no worker is
+ * idle and there is room for one more; undefined when it has to wait.
+ *
+ * A stream runs alone: it holds its worker for as long as its consumer
+ * takes, which no job queued behind it should wait for.
  */
-export function pickWorker<M extends Candidate>(members: readonly M[], interruptible: boolean, limits: DispatchLimits): M | typeof SPAWN | undefined {
-  const alone = limits.interruptAlone && interruptible
+export function pickWorker<M extends Candidate>(members: readonly M[], interruptible: boolean, limits: DispatchLimits, stream = false): M | typeof SPAWN | undefined {
+  const alone = (limits.interruptAlone && interruptible) || stream
   let best: M | undefined
   for (let i = 0; i < members.length && i < limits.workers; i++) {
     const member = members[i]!
     // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
     const spent = member.assigned >= limits.maxTasksPerWorker && member.pinned.size === 0
     if (member.retiring || member.jobs.size >= member.window || spent) continue
-    if (limits.interruptAlone && (alone ? member.jobs.size > 0 : member.interruptible > 0)) continue
+    if (member.streams > 0 || (alone && member.jobs.size > 0)) continue
+    if (limits.interruptAlone && !alone && member.interruptible > 0) continue
     if (!best || member.jobs.size < best.jobs.size) best = member
   }
   if ((!best || best.jobs.size > 0) && members.length < limits.workers) return SPAWN

@@ -4,7 +4,8 @@ import type { TransferListItem } from 'node:worker_threads'
 import type { Future } from '../concurrent/future.js'
 import { boolean, checkOptions, func, milliseconds, priority, signal, transferables, type Schema } from '../concurrent/validate.js'
 import { MapResults, type MapOptions } from './map.js'
-import { checkTask, type AnyFn, type ArgsOf, type ProgressOf, type ResultOf, type Task } from './task.js'
+import { checkTask, type AnyFn, type ArgsOf, type ProgressOf, type ResultOf, type ReturnOf, type StreamFn, type Task, type YieldOf } from './task.js'
+import type { TaskStream } from './task-stream.js'
 
 /** Per-task options of `submitWith()`: an AbortSignal, a timeout, transfer lists, a priority and a progress callback. */
 export interface SubmitOptions<P = unknown> {
@@ -51,9 +52,9 @@ export function checkShutdownOptions(options: unknown): ShutdownOptions {
 
 /** What submit() and map() pass: no per-call options, and nothing to check. */
 const NO_OPTIONS: SubmitOptions = Object.freeze({})
-/** submitWith(undefined, fn) is a forgotten argument, unlike an absent options object elsewhere. */
-export function notForgotten(options: unknown): unknown {
-  if (options === undefined) throw new TypeError('submitWith() takes its options first: submitWith({ timeoutMs: 1000 }, fn, ...args); without options, call submit(fn, ...args)')
+/** submitWith(undefined, fn) (or streamWith) is a forgotten argument, unlike an absent options object elsewhere. */
+export function notForgotten(options: unknown, call: 'submit' | 'stream' = 'submit'): unknown {
+  if (options === undefined) throw new TypeError(`${call}With() takes its options first: ${call}With({ timeoutMs: 1000 }, fn, ...args); without options, call ${call}(fn, ...args)`)
   return options
 }
 
@@ -77,6 +78,25 @@ export abstract class Executor {
   /** @internal Checks what submitWith() was given, as submitWith() will: runInExecutorWith() checks before it waits for room. */
   checkSubmitOptions(options: unknown): SubmitOptions {
     return checkOptions(notForgotten(options), submitSchema, 'submitWith()')
+  }
+
+  /**
+   * Runs the generator function `fn(...args)` in a worker and streams what it
+   * yields back, for `for await...of`, with backpressure; `result` is the
+   * Future of what it returns (see TaskStream).
+   */
+  stream<F extends StreamFn>(fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>>
+  // A `function*` expression is typed only once its arguments are: its types follow from theirs.
+  stream<A extends unknown[], F extends StreamFn<A>>(fn: F, ...args: A): TaskStream<YieldOf<F>, ReturnOf<F>>
+  stream(fn: Task<AnyFn>, ...args: unknown[]): TaskStream<unknown, unknown> {
+    return this.scheduleStream(fn, args, NO_OPTIONS)
+  }
+
+  /** stream() with per-call options, as submitWith() takes them (a timeout counts the time spent waiting for the consumer too). */
+  streamWith<F extends StreamFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>>
+  streamWith<A extends unknown[], F extends StreamFn<A>>(options: SubmitOptions, fn: F, ...args: A): TaskStream<YieldOf<F>, ReturnOf<F>>
+  streamWith(options: SubmitOptions, fn: Task<AnyFn>, ...args: unknown[]): TaskStream<unknown, unknown> {
+    return this.scheduleStream(fn, args, checkOptions(notForgotten(options, 'stream'), submitSchema, 'streamWith()'))
   }
 
   /**
@@ -122,6 +142,9 @@ export abstract class Executor {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown()
   }
+
+  /** Submits a streamed call (stream()). */
+  protected abstract scheduleStream(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): TaskStream<unknown, unknown>
 
   /** Submits one call (`chunk` false) or a list of calls run as one task that returns their results. */
   protected abstract schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean): Future<unknown>

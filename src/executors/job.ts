@@ -4,10 +4,11 @@
 
 import type { TransferListItem } from 'node:worker_threads'
 import { Future, type Claim } from '../concurrent/future.js'
-import { CHUNK, FLUSH_FIRST, REPORT_START } from '../wire/batches.js'
+import { CHUNK, FLUSH_FIRST, REPORT_START, STREAM } from '../wire/batches.js'
 import { cancel, interrupt, started, type TaskSlots } from '../wire/slots.js'
 import type { TaskSpec } from '../wire/task-spec.js'
 import type { Pin } from './pin.js'
+import type { StreamReader } from './task-stream.js'
 
 /** What a pool shares with all its jobs. */
 export interface JobOwner {
@@ -30,6 +31,8 @@ export interface JobInit {
   pin: Pin | undefined
   /** Lower starts first (SubmitOptions.priority). */
   priority: number
+  /** A streamed task (stream()): where its items go. */
+  stream: StreamReader | undefined
 }
 
 export class Job implements Claim {
@@ -42,10 +45,11 @@ export class Job implements Claim {
   readonly transfer: readonly TransferListItem[]
   readonly submitSite: { stack?: string }
   readonly timeoutMs: number | undefined
-  /** It has a timeout or an AbortSignal, so the pool may have to stop its worker. */
+  /** It has a timeout or an AbortSignal, or is a stream its consumer may stop, so the pool may have to stop its worker. */
   readonly interruptible: boolean
   readonly pin: Pin | undefined
   readonly priority: number
+  readonly stream: StreamReader | undefined
   slot = -1
   /** Why the pool asked the running task to stop; the future fails with it if the worker has to go. */
   interruptReason: unknown
@@ -59,10 +63,11 @@ export class Job implements Claim {
     this.transfer = init.transfer
     this.submitSite = init.submitSite
     this.timeoutMs = init.timeoutMs
-    this.interruptible = init.timeoutMs !== undefined || init.signalled
-    this.flags = (init.chunk ? CHUNK : 0) | (init.timeoutMs === undefined ? 0 : REPORT_START) | (this.interruptible ? FLUSH_FIRST : 0)
+    this.interruptible = init.timeoutMs !== undefined || init.signalled || init.stream !== undefined
+    this.flags = (init.chunk ? CHUNK : 0) | (init.timeoutMs === undefined ? 0 : REPORT_START) | (this.interruptible ? FLUSH_FIRST : 0) | (init.stream ? STREAM : 0)
     this.pin = init.pin
     this.priority = init.priority
+    this.stream = init.stream
     this.future.bindClaim(this)
   }
 

@@ -26,6 +26,8 @@ export abstract class PoolMember {
   readonly #jobs = new Map<number, Job>()
   /** How many of `jobs` may be interrupted (Job.interruptible). */
   interruptible = 0
+  /** How many of `jobs` are streams (Job.stream). */
+  streams = 0
   /** Jobs assigned but not yet sent; sent together once per dispatch. */
   #outbox: Job[] = []
   #knownFunctions = new Set<number>()
@@ -42,7 +44,7 @@ export abstract class PoolMember {
   /** Remote objects living in this worker: it is not recycled while it holds any. */
   readonly pinned = new Set<Pin>()
 
-  /** The jobs it holds, by id; changed only by assign(), remove() and clear(), which keep `interruptible` true to it. */
+  /** The jobs it holds, by id; changed only by assign(), remove() and clear(), which keep `interruptible` and `streams` true to it. */
   get jobs(): ReadonlyMap<number, Job> {
     return this.#jobs
   }
@@ -71,18 +73,21 @@ export abstract class PoolMember {
     }
     this.#jobs.set(job.id, job)
     if (job.interruptible) this.interruptible++
+    if (job.stream) this.streams++
     this.#outbox.push(job)
     this.assigned++
   }
 
   /** It no longer holds `job` (answered for, or taken back). */
   remove(job: Job): void {
-    if (this.#jobs.delete(job.id) && job.interruptible) this.interruptible--
+    if (!this.#jobs.delete(job.id)) return
+    if (job.interruptible) this.interruptible--
+    if (job.stream) this.streams--
   }
 
   clear(): void {
     this.#jobs.clear()
-    this.interruptible = 0
+    this.interruptible = this.streams = 0
   }
 
   /**
@@ -124,6 +129,11 @@ export abstract class PoolMember {
 
   interrupt(job: Job): void {
     this.send({ interrupt: job.slot, reason: encodeThrown(job.interruptReason, this.channel) })
+  }
+
+  /** Lets the streamed `job` produce `credit` more items. */
+  grant(job: Job, credit: number): void {
+    this.send({ stream: job.id, credit })
   }
 
   protected abstract send(message: ToWorker, transfer?: TransferListItem[]): void

@@ -41,6 +41,12 @@ export type ResultOf<F> = F extends (...args: never[]) => infer R ? Received<Awa
 
 /** What a task reports as progress, as it arrives: P if it declares `this: ProgressReporter<P>`, else unknown. */
 export type ProgressOf<F> = ThisParameterType<F> extends ProgressReporter<infer P> ? Received<P> : unknown
+/** A task for stream(): a generator function, sync (`function*`) or async (`async function*`), taking `A`. */
+export type StreamFn<A extends unknown[] = never[]> = (...args: A) => Generator<unknown, unknown, never> | AsyncGenerator<unknown, unknown, never>
+/** What a generator task yields, item by item, as it arrives from the worker. */
+export type YieldOf<F> = F extends (...args: never[]) => Generator<infer Y, unknown, never> | AsyncGenerator<infer Y, unknown, never> ? Received<Y> : never
+/** What a generator task returns (the `result` of its stream), as it arrives from the worker. */
+export type ReturnOf<F> = F extends (...args: never[]) => Generator<unknown, infer R, never> | AsyncGenerator<unknown, infer R, never> ? Received<R> : never
 
 /** The exported functions of module type `M`, as TaskRefs. */
 export type ModuleTasks<M> = {

@@ -28,6 +28,10 @@
 //     ▼
 //   receive: settle each Future, refill the worker's window
 //
+// A stream (stream()) travels the same way, alone on its worker; its items
+// come back as they are yielded, before its result, and the consumer's
+// credit goes to the worker (task-stream.ts, workers/stream-runner.ts).
+//
 // The executor's life (shutdown, drained, broken) is lifecycle.ts; timeouts
 // and grace periods deadlines.ts; when the pool gives up on its workers
 // worker-loss.ts.
@@ -35,7 +39,7 @@
 import { availableParallelism } from 'node:os'
 import type { TransferListItem } from 'node:worker_threads'
 import { addSource, removeSource } from '../concurrent/blocking.js'
-import { TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
+import { CancelledError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
 import { longTimeout } from '../concurrent/long-timer.js'
 import { checkRange, MAX_WORKERS } from '../concurrent/validate.js'
@@ -57,6 +61,7 @@ import type { PoolOptions } from './pool-options.js'
 import { startFailure } from './start-failure.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
 import { specOf, type AnyFn, type Task } from './task.js'
+import { StreamReader, type TaskStream } from './task-stream.js'
 import { diedAtStart, diesAtStart, FruitlessDeaths, type Breakage, type PoolKind } from './worker-loss.js'
 
 /** What differs between the two pools, besides the methods they implement. */
@@ -211,12 +216,19 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (member?.jobs.size === 0) this.#idle(member)
   }
 
-  protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin): Future<unknown> {
+  protected override scheduleStream(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): TaskStream<unknown, unknown> {
+    const stream = new StreamReader()
+    this.schedule(fn, args, options, false, undefined, stream)
+    return stream
+  }
+
+  protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin, stream?: StreamReader): Future<unknown> {
     this.#life.checkOpen()
     this.#queue.checkRoom()
     const { signal, transfer = NO_TRANSFER, timeoutMs, priority = 0 } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
-    const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin, priority })
+    const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin, priority, stream })
+    stream?.connect(job.future, { grant: (credit) => this.#memberOf(job)?.grant(job, credit), stop: () => this.#interrupt(job, new CancelledError('the consumer stopped the stream before the task returned')) })
     this.#life.started()
     this.#queue.push(job)
     this.#kick()
@@ -272,7 +284,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   #pickMember(job: Job): M | undefined {
     if (this.#autoscale) this.#limits.workers = this.#autoscale.target
-    const pick = pickWorker(this.members, job.interruptible, this.#limits)
+    const pick = pickWorker(this.members, job.interruptible, this.#limits, job.stream !== undefined)
     return pick === SPAWN ? this.#spawn() : pick
   }
 
@@ -323,6 +335,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       this.#dispatch()
     } else if (message.event === 'progress') {
       member.jobs.get(message.id)?.future.deliverProgress(message.value)
+    } else if (message.event === 'items') {
+      member.jobs.get(message.id)?.stream?.push(message.items)
     } else if (message.event === 'started') {
       const job = member.jobs.get(message.id)
       if (job?.timeoutMs !== undefined) {
@@ -407,7 +421,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Cancels `job` if it has not started; otherwise asks it to stop, and kills its worker after the grace period. */
   #interrupt(job: Job, reason: unknown): void {
     if (job.future.cancel() || !job.markInterrupted(reason)) return
-    const member = this.members.find((m) => m.jobs.get(job.id) === job)
+    const member = this.#memberOf(job)
     if (!member) return
     member.interrupt(job)
     this.#deadlines.after(job, this.graceMs, () => {
@@ -415,6 +429,10 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       this.stop(member, true)
       this.lost(member, {}, undefined)
     })
+  }
+
+  #memberOf(job: Job): M | undefined {
+    return this.members.find((m) => m.jobs.get(job.id) === job)
   }
 
   #breakWith({ message, cause }: Breakage): void {

@@ -228,6 +228,14 @@ export class QueueExecutor extends Executor {
     this.#life.waitDrained(`the QueueExecutor of queue ${this.queue}`)
   }
 
+  /** Refused: see the error. */
+  protected override scheduleStream(): never {
+    throw new TypeError(
+      'a QueueExecutor cannot stream: its values cross Redis as one JSON result per job, with no channel back to the caller while the job runs. ' +
+        'Run generator tasks with stream() on a ThreadPoolExecutor or ProcessPoolExecutor, or split the work into jobs whose results you consume with asCompleted()',
+    )
+  }
+
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: QueueSubmitOptions & SubmitOptions, chunk: boolean): Future<unknown> {
     this.#life.checkOpen()
     if (!isTaskRef(fn)) {

@@ -10,6 +10,7 @@ import type { TaskSpec } from './task-spec.js'
 export const CHUNK = 1 // args is a list of argument lists; the result is a list
 export const REPORT_START = 2 // tell the pool when the task starts (it has a timeout)
 export const FLUSH_FIRST = 4 // send the results so far before starting it (its worker may be killed under it)
+export const STREAM = 8 // a generator task: its items go back as they come (workers/stream-runner.ts), its return value is the result
 
 /** Result status. */
 export const OK = 0

@@ -12,13 +12,30 @@ export interface InterruptRequest {
   interrupt: number
   reason: EncodedValue
 }
-export type ToWorker = TaskBatch | InterruptRequest
+/**
+ * Pool → worker: the consumer of the streamed task `stream` (its id) takes
+ * `credit` more items. A stream starts with STREAM_WINDOW items of credit.
+ */
+export interface StreamCredit {
+  stream: number
+  credit: number
+}
+export type ToWorker = TaskBatch | InterruptRequest | StreamCredit
+
+/**
+ * The most items a streamed task runs ahead of its consumer: its worker
+ * produces an item only with credit, and the consumer grants credit as it
+ * takes items, up to this many beyond the last one taken.
+ */
+export const STREAM_WINDOW = 64
 
 export type WorkerEvent =
   | { event: 'ready' } // once per worker, after its initializer
   | { event: 'started'; id: number }
   /** What the running task `id` reported (reportProgress()), already coalesced by the worker (task-context.ts). */
   | { event: 'progress'; id: number; value: unknown }
+  /** Items a streamed task yielded, in order, within the credit it was given. */
+  | { event: 'items'; id: number; items: unknown[] }
   | { event: 'init-failed'; error: EncodedValue }
   /** Sent as a worker goes, after the results it has; `running`: the id of the task it was running, if any. */
   | { event: 'exit'; code: number; error?: EncodedValue; running?: number }
