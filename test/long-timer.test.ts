@@ -84,4 +84,18 @@ describe('long delays', () => {
       warnings.stop()
     }
   })
+
+  it('a delay of any size arms legs within the limit: no overflow warning (1e25 ms once made a leg of 2^31 - 1 + 2e-7)', async () => {
+    const warnings = overflowWarnings()
+    try {
+      for (const ms of [1e25, 7.66e24, 2 ** 60, Number.MAX_VALUE]) {
+        callLater(ms, () => {}).cancel()
+        sleep(ms).cancel()
+      }
+      await pause(10) // a warning is emitted on the next tick
+      expect(warnings.count()).toBe(0)
+    } finally {
+      warnings.stop()
+    }
+  })
 })

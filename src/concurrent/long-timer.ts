@@ -14,6 +14,7 @@ export function longTimeout(fn: () => void, ms: number): NodeJS.Timeout | undefi
   if (ms === Infinity) return undefined
   if (ms <= MAX_TIMER_MS) return setTimeout(fn, ms)
   let legs = Math.ceil(ms / MAX_TIMER_MS)
-  const timer: NodeJS.Timeout = setTimeout(() => (--legs > 0 ? timer.refresh() : fn()), ms / legs)
+  // Past 2^53 legs (1e25 ms), ms / legs rounds to a hair over the limit: such a delay is never reached anyway.
+  const timer: NodeJS.Timeout = setTimeout(() => (--legs > 0 ? timer.refresh() : fn()), Math.min(ms / legs, MAX_TIMER_MS))
   return timer
 }
