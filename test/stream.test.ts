@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CancelledError, fromModule, TimeoutError, type Executor } from 'concurrent-futures'
+import { CancelledError, fromModule, TimeoutError, type Executor, type ProgressReporter, type TaskStream } from 'concurrent-futures'
 import { STREAM_WINDOW } from '../src/wire/protocol.js'
 import { haveRedis } from './queue-helpers.js'
 import { localBackends, queueExecutor, tasks, until } from './helpers.js'
@@ -73,6 +73,22 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     const empty = pool.stream(streams.count, 0)
     expect((await drain(empty)).items).toEqual([])
     expect(await empty.result).toBe('counted 0')
+  })
+
+  it('a generator declared this: ProgressReporter reports progress through its this, exported or self-contained', async () => {
+    const pool = make()
+    const inline = function* (this: ProgressReporter<string>, n: number) {
+      this.reportProgress(`at ${n}`)
+      yield n
+    }
+    for (const [task, expected] of [[streams.countReporting, [0, 1, 2]], [inline, ['at 3']]] as const) {
+      const stream = pool.stream(task as never, 3) as TaskStream<unknown, unknown>
+      const seen: unknown[] = []
+      stream.result.onProgress((value) => seen.push(value))
+      for await (const _ of stream) void _
+      await stream.result
+      expect(seen.at(-1)).toEqual(expected.at(-1))
+    }
   })
 
   it('100,000 small items arrive complete and in order', async () => {

@@ -9,20 +9,23 @@ import { plainOnly } from './stream-runner.js'
 type Fn = (...args: unknown[]) => unknown
 
 export async function loadTask(spec: TaskSpec): Promise<Fn> {
-  return 'source' in spec ? compile(spec.source) : withThis(await importExport(spec.module, spec.exportName))
+  return 'source' in spec ? compile(spec.source) : asTask(await importExport(spec.module, spec.exportName))
 }
 
 /** The `this` of a task: one declared `this: ProgressReporter<P>` calls this.reportProgress(value). */
 const taskThis = Object.freeze({ reportProgress })
 
 /**
- * Only a function whose source says `this` is bound to taskThis (no other
- * can read it): the rest run as plain calls, at no cost, their stack frames
- * named as before (`at fib`, where a receiver makes it `at Object.fib`). A
- * class is left as it is: it is constructed (remote objects), never called.
+ * The function as the runner calls it. Only a function whose source says
+ * `this` is bound to taskThis (no other can read it): the rest run as plain
+ * calls, at no cost, their stack frames named as before (`at fib`, where a
+ * receiver makes it `at Object.fib`). A class is left as it is: it is
+ * constructed (remote objects), never called. A generator function runs
+ * only through stream() (plainOnly), bound the same way.
  */
-function withThis(fn: Fn, source = Function.prototype.toString.call(fn)): Fn {
-  return /\bthis\b/.test(source) && !/^class[\s{]/.test(source) ? fn.bind(taskThis) : fn
+function asTask(fn: Fn, source = Function.prototype.toString.call(fn)): Fn {
+  const task = /\bthis\b/.test(source) && !/^class[\s{]/.test(source) ? fn.bind(taskThis) : fn
+  return types.isGeneratorFunction(fn) ? plainOnly(fn, task) : task
 }
 
 async function importExport(module: string, exportName: string): Promise<Fn> {
@@ -38,7 +41,7 @@ async function importExport(module: string, exportName: string): Promise<Fn> {
     throw new Error(`task module ${module} has no export '${exportName}' (its function exports: ${has.join(', ') || 'none'})`)
   }
   if (typeof fn !== 'function') throw new TypeError(`export '${exportName}' of ${module} is a ${typeof fn}, not a function`)
-  return plainOnly(fn as Fn)
+  return fn as Fn
 }
 
 async function importModule(module: string): Promise<Record<string, unknown>> {
@@ -79,9 +82,9 @@ function compile(source: string): Fn {
     fn = new Function(`return ({ ${source} })`)() as Fn
     fn = Object.values(fn)[0] as Fn
   }
+  const task = asTask(fn, source)
   // A generator's body runs at each next(), not in this call: there is nothing for the wrapper below to explain.
-  if (types.isGeneratorFunction(fn)) return plainOnly(fn)
-  const task = withThis(fn, source)
+  if (types.isGeneratorFunction(fn)) return task
   return (...args) => {
     try {
       const value = task(...args)

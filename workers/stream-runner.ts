@@ -5,7 +5,6 @@
 // runs, when the task is interrupted: by the consumer stopping early, by its
 // signal or by its timeout.
 
-import { types } from 'node:util'
 import { carry, type Channel } from '../src/wire/channel.js'
 import { STREAM_WINDOW, type FromWorker } from '../src/wire/protocol.js'
 import { currentSignal, throwIfInterrupted } from '../src/wire/task-context.js'
@@ -49,14 +48,13 @@ const generators = new WeakMap<Fn, Fn>()
 /**
  * A generator function, as submit() and map() would call it, returns a
  * generator that cannot be sent back: it becomes a task that says to use
- * stream() instead, which calls the function behind it.
+ * stream() instead, which calls `run` (the function, or it bound to its `this`).
  */
-export function plainOnly(fn: Fn): Fn {
-  if (!types.isGeneratorFunction(fn)) return fn
+export function plainOnly(fn: Fn, run: Fn): Fn {
   const refuse: Fn = () => {
     throw new TypeError(`${fn.name || 'the task'} is a generator function, whose items submit() and map() cannot return: run it with stream(fn, ...args) and iterate over what it yields`)
   }
-  generators.set(refuse, fn)
+  generators.set(refuse, run)
   return refuse
 }
 
