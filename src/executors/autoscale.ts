@@ -30,12 +30,19 @@
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
 
+/** How often the pool's figures go to the climber. */
 export const PERIOD_MS = 250
+/** The smallest change of rate that counts (5 %), whatever the noise. */
 export const NOISE = 0.05
+/** Measured periods averaged into one size's rate. */
 export const JUDGE_PERIODS = 3
+/** The longest damping hold at a plateau, in periods (8 s). */
 export const MAX_HOLD = 32
+/** An event-loop delay p99 (ms) past which the pool steps down: its workers starve the thread that feeds them. */
 export const MAX_LOOP_DELAY_MS = 100
+/** Idle this long (ms), the pool drops a worker a period toward minWorkers. */
 export const IDLE_MS = 2000
+/** How long (periods, 1 min) a size measured slower is remembered. */
 export const MEMORY_PERIODS = 240
 
 /** `autoscale` on a pool: the size moves between `minWorkers` and the pool's `maxWorkers` with the measured throughput. */
