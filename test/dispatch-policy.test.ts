@@ -60,7 +60,16 @@ describe('dispatch policy', () => {
     expect(pickWorker([streaming], true, limits({ workers: 2 }), true)).toBe(SPAWN)
   })
 
-  it('any pick is a worker that may take the job and is the least loaded that may; SPAWN only below the limit and with none idle', () => {
+  it('a stream takes a worker holding remote objects only when no other can run it: their calls would wait behind it', () => {
+    const pinned = worker(0, { pinned: 1 })
+    const free = worker(0)
+    expect(pickWorker([pinned, free], true, limits({ workers: 2 }), true)).toBe(free)
+    expect(pickWorker([pinned], true, limits({ workers: 2 }), true)).toBe(SPAWN)
+    expect(pickWorker([pinned], true, limits({ workers: 1 }), true)).toBe(pinned)
+    expect(pickWorker([pinned], false, limits({ workers: 2 }))).toBe(pinned) // other jobs do not mind
+  })
+
+  it('any pick is a worker that may take the job and is the least loaded that may; SPAWN only below the limit and with none idle (for a stream, none idle without remote objects)', () => {
     const candidate = fc.record({
       jobs: fc.nat(10).map((size) => ({ size })),
       window: fc.integer({ min: 1, max: 8 }),
@@ -78,17 +87,20 @@ describe('dispatch policy', () => {
         (!lim.interruptAlone || (interruptible ? m.jobs.size === 0 : m.interruptible === 0)) &&
         m.streams === 0 && (!stream || m.jobs.size === 0)
       const eligible = members.filter(mayTake)
+      // Idle enough for this job: a stream also wants a worker holding no remote objects.
+      const idle = (m: Candidate): boolean => m.jobs.size === 0 && (!stream || m.pinned.size === 0)
       const pick = pickWorker(members, interruptible, lim, stream)
       if (pick === SPAWN) {
         expect(members.length).toBeLessThan(lim.workers)
-        expect(eligible.some((m) => m.jobs.size === 0)).toBe(false)
+        expect(eligible.some(idle)).toBe(false)
       } else if (pick === undefined) {
         expect(eligible).toEqual([])
         expect(members.length).toBeGreaterThanOrEqual(lim.workers)
       } else {
         expect(eligible).toContain(pick)
         expect(pick.jobs.size).toBe(Math.min(...eligible.map((m) => m.jobs.size)))
-        expect(pick.jobs.size === 0 || members.length >= lim.workers).toBe(true)
+        expect(idle(pick) || members.length >= lim.workers).toBe(true)
+        if (stream && eligible.some(idle)) expect(idle(pick)).toBe(true)
       }
     }), { numRuns: 2000 })
   })

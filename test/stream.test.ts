@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CancelledError, fromModule, TimeoutError, type Executor, type ProgressReporter, type TaskStream } from 'concurrent-futures'
+import { CancelledError, fromModule, remote, TimeoutError, type Executor, type ProgressReporter, type TaskStream } from 'concurrent-futures'
 import { STREAM_WINDOW } from '../src/wire/protocol.js'
 import { haveRedis } from './queue-helpers.js'
 import { localBackends, queueExecutor, tasks, until } from './helpers.js'
@@ -276,6 +276,18 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     drained.forEach(({ items }, k) => expect(items).toHaveLength(30 + k))
     expect(await Promise.all(many.map((s) => s.result))).toEqual([30, 31, 32, 33, 34])
     expect(await Promise.all(plain)).toEqual(Array(20).fill(5))
+  })
+
+  it('a stream does not take the worker holding a remote object while another worker can run it: the object\'s calls go on', async () => {
+    const pool = make({ maxWorkers: 2 })
+    await using counter = await remote<typeof import('./fixtures/tasks.js').Counter>(pool, new URL('./fixtures/tasks.ts', import.meta.url), 'Counter')
+    const stream = pool.stream(streams.count, 1000) // held by its consumer, which calls the object first
+    try {
+      expect(await stream.next()).toEqual({ done: false, value: 0 })
+      expect(await Promise.race([counter.add(1), sleep(3000).then(() => 'stuck behind the stream')])).toBe(1)
+    } finally {
+      await stream.return()
+    }
   })
 
   it('stopping at any point never hangs, and every stop closes the generator (20 rounds)', async () => {

@@ -39,7 +39,9 @@ export const SPAWN = Symbol('spawn')
  * idle and there is room for one more; undefined when it has to wait.
  *
  * A stream runs alone: it holds its worker for as long as its consumer
- * takes, which no job queued behind it should wait for.
+ * takes, which no job queued behind it should wait for. For the same reason
+ * it goes to a worker holding remote objects only when no other can run it:
+ * their calls would wait behind it (and its consumer may be waiting on them).
  */
 export function pickWorker<M extends Candidate>(members: readonly M[], interruptible: boolean, limits: DispatchLimits, stream = false): M | typeof SPAWN | undefined {
   const alone = (limits.interruptAlone && interruptible) || stream
@@ -51,8 +53,8 @@ export function pickWorker<M extends Candidate>(members: readonly M[], interrupt
     if (member.retiring || member.jobs.size >= member.window || spent) continue
     if (member.streams > 0 || (alone && member.jobs.size > 0)) continue
     if (limits.interruptAlone && !alone && member.interruptible > 0) continue
-    if (!best || member.jobs.size < best.jobs.size) best = member
+    if (!best || member.jobs.size < best.jobs.size || (stream && best.pinned.size > 0 && member.pinned.size === 0)) best = member
   }
-  if ((!best || best.jobs.size > 0) && members.length < limits.workers) return SPAWN
+  if ((!best || best.jobs.size > 0 || (stream && best.pinned.size > 0)) && members.length < limits.workers) return SPAWN
   return best
 }
