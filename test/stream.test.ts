@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CancelledError, fromModule, remote, TimeoutError, type Executor, type ProgressReporter, type TaskStream } from 'concurrent-futures'
+import { CancelledError, DeadlockError, fromModule, remote, TimeoutError, type Executor, type ProgressReporter, type TaskStream } from 'concurrent-futures'
 import { STREAM_WINDOW } from '../src/wire/protocol.js'
 import { haveRedis } from './queue-helpers.js'
 import { localBackends, queueExecutor, tasks, until } from './helpers.js'
@@ -155,6 +155,19 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     expect(await rejection(running.result)).toBeInstanceOf(CancelledError)
     await until(() => readNote(path).closed)
     expect(await running.next()).toEqual({ done: true, value: undefined })
+  })
+
+  it('a blocking result() on a stream whose items wait for their consumer throws DeadlockError instead of hanging', async () => {
+    const pool = make()
+    const short = pool.stream(streams.count, 10) // within the window: it returns without a consumer
+    expect(short.result.result()).toBe('counted 10')
+    const long = pool.stream(streams.count, 10 * STREAM_WINDOW)
+    expect(() => long.result.result()).toThrow(DeadlockError)
+    expect(() => long.result.result()).toThrow(/waits for its consumer to take its items/)
+    let items = 0
+    for await (const _ of long) items++
+    expect(items).toBe(10 * STREAM_WINDOW)
+    expect(long.result.result()).toBe(`counted ${10 * STREAM_WINDOW}`)
   })
 
   it('a stream that ended before the consumer stopped keeps its result', async () => {

@@ -17,6 +17,8 @@ export interface CompletionSource {
   busy(): boolean
   /** When (performance.now() time) the source has a timed action due, such as a task timeout; drain() runs it. */
   wakeAt(): number
+  /** Why work it holds waits for this thread, if some does (a stream waiting for its consumer): said in a DeadlockError. */
+  waitsForThisThread?(): string | undefined
 }
 
 const doorbell = new Int32Array(new SharedArrayBuffer(4))
@@ -58,10 +60,10 @@ export function blockUntil(ready: () => boolean, deadline: number, describe: () 
     for (const source of sources) wake = Math.min(wake, source.wakeAt())
     const remaining = Math.max(0, wake - now)
     if (deadline === Infinity && ![...sources].some((s) => s.busy())) {
+      const waiting = [...sources].map((s) => s.waitsForThisThread?.()).find((why) => why !== undefined)
       throw new DeadlockError(
         `${describe()} would block forever: no executor of this thread has work that could complete it. ` +
-          'A future completed by code on this thread (a timer, a promise) cannot complete while the thread blocks; ' +
-          'await it instead, or pass a timeout.',
+          (waiting ?? 'A future completed by code on this thread (a timer, a promise) cannot complete while the thread blocks; await it instead, or pass a timeout.'),
       )
     }
     Atomics.wait(doorbell, 0, seen, remaining === Infinity ? undefined : remaining)

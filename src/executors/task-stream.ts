@@ -21,7 +21,8 @@ import { STREAM_WINDOW } from '../wire/protocol.js'
  *
  * `result` settles once the generator has returned, which it does only as
  * its items are consumed: consume the stream (or stop it) before waiting
- * for `result`.
+ * for `result`. A blocking `result.result()` that only the consumer could
+ * end throws DeadlockError rather than block for ever.
  */
 export interface TaskStream<Y, R> extends AsyncIterableIterator<Y, undefined, undefined> {
   /** The generator's return value. */
@@ -50,6 +51,7 @@ export class StreamReader implements TaskStream<unknown, unknown> {
   #items: unknown[] = []
   #head = 0
   #taken = 0
+  #received = 0
   /** Items the worker may produce in all: taken + STREAM_WINDOW, or less until the consumer catches up. */
   #granted = STREAM_WINDOW
   /** next() calls waiting for an item or the end, in order. */
@@ -66,6 +68,7 @@ export class StreamReader implements TaskStream<unknown, unknown> {
 
   /** Items from the worker, in the order it yielded them. */
   push(items: unknown[]): void {
+    this.#received += items.length
     if (this.#closed) return
     for (const item of items) this.#items.push(item)
     this.#serve()
@@ -92,6 +95,11 @@ export class StreamReader implements TaskStream<unknown, unknown> {
 
   [Symbol.asyncIterator](): this {
     return this
+  }
+
+  /** The worker has sent all the items it was granted and waits for the consumer to take some. */
+  stalled(): boolean {
+    return !this.#closed && this.#received >= this.#granted && !this.result.done()
   }
 
   /** Answers the waiting next() calls with what there is: items first, then the end. */

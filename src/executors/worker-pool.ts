@@ -98,7 +98,19 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Timed actions of jobs: timeouts, grace periods. */
   readonly #deadlines = new Deadlines<Job>()
   readonly #fruitless = new FruitlessDeaths()
-  readonly #source = { drain: () => this.#drain(), busy: () => this.#life.live > 0, wakeAt: () => this.#deadlines.wakeAt() }
+  /**
+   * Busy while a job could still settle. A stream whose worker waits for its
+   * consumer cannot while this thread blocks: if that is all there is, a
+   * blocked result() is a deadlock (blocking.ts).
+   */
+  readonly #source = {
+    drain: () => this.#drain(),
+    busy: () => this.#life.live > this.#stalledStreams(),
+    wakeAt: () => this.#deadlines.wakeAt(),
+    waitsForThisThread: () => this.#stalledStreams() > 0 ? 'A stream (stream()) waits for its consumer to take its items, which cannot happen while this thread blocks: consume the stream before waiting for its result.' : undefined,
+  }
+  /** The streams not yet done. */
+  readonly #streams = new Set<StreamReader>()
   readonly #jobOwner: JobOwner
 
   /** `options` are checked against poolSchema by the subclass. */
@@ -219,7 +231,15 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected override scheduleStream(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): TaskStream<unknown, unknown> {
     const stream = new StreamReader()
     this.schedule(fn, args, options, false, undefined, stream)
+    this.#streams.add(stream)
+    stream.result.watch(() => this.#streams.delete(stream))
     return stream
+  }
+
+  #stalledStreams(): number {
+    let stalled = 0
+    for (const stream of this.#streams) if (stream.stalled()) stalled++
+    return stalled
   }
 
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin, stream?: StreamReader): Future<unknown> {
