@@ -168,6 +168,9 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     for await (const _ of long) items++
     expect(items).toBe(10 * STREAM_WINDOW)
     expect(long.result.result()).toBe(`counted ${10 * STREAM_WINDOW}`)
+    // With a timeout, the wait ends: the timeout stops the stream.
+    const timed = pool.streamWith({ timeoutMs: 200 }, streams.count, 10 * STREAM_WINDOW)
+    expect(() => timed.result.result()).toThrow(TimeoutError)
   })
 
   it('a stream that ended before the consumer stopped keeps its result', async () => {

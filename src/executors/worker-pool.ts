@@ -105,7 +105,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
    */
   readonly #source = {
     drain: () => this.#drain(),
-    busy: () => this.#life.live > this.#stalledStreams(),
+    busy: () => this.#life.live > this.#stalledStreams() || this.#deadlines.wakeAt() < Infinity, // a timeout ends a stalled stream too
     wakeAt: () => this.#deadlines.wakeAt(),
     waitsForThisThread: () => this.#stalledStreams() > 0 ? 'A stream (stream()) waits for its consumer to take its items, which cannot happen while this thread blocks: consume the stream before waiting for its result.' : undefined,
   }
