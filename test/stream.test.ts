@@ -91,6 +91,15 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     }
   })
 
+  it('streamWith({ onProgress }) calls it with what the generator reports, as submitWith() does', async () => {
+    const seen: unknown[] = []
+    const stream = make().streamWith({ onProgress: (value) => seen.push(value) }, streams.countReporting, 3)
+    for await (const _ of stream) void _
+    expect(await stream.result).toBe('reported')
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.at(-1)).toBe(2)
+  })
+
   it('100,000 small items arrive complete and in order', async () => {
     const pool = make({ maxWorkers: 1 })
     const stream = pool.stream(streams.count, 100_000)

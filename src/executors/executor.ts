@@ -58,6 +58,12 @@ export function notForgotten(options: unknown, call: 'submit' | 'stream' = 'subm
   return options
 }
 
+/** The options' onProgress, from the start: applied here, once, for every executor. */
+function followProgress(future: Future<unknown>, { onProgress }: SubmitOptions): Future<unknown> {
+  if (onProgress) future.onProgress(onProgress)
+  return future
+}
+
 type Iterables<A extends readonly unknown[]> = { [K in keyof A]: Iterable<A[K]> }
 
 /** What every executor offers, as in CPython: `submit`, `map`, `shutdown`, and `await using` to shut down. */
@@ -70,9 +76,7 @@ export abstract class Executor {
   /** submit() with per-call options. */
   submitWith<F extends AnyFn>(options: SubmitOptions<ProgressOf<F>>, fn: Task<F>, ...args: ArgsOf<F>): Future<ResultOf<F>, ProgressOf<F>> {
     const checked = this.checkSubmitOptions(options)
-    const future = this.schedule(fn, args, checked, false) as Future<ResultOf<F>, ProgressOf<F>>
-    if (checked.onProgress) future.onProgress(checked.onProgress)
-    return future
+    return followProgress(this.schedule(fn, args, checked, false), checked) as Future<ResultOf<F>, ProgressOf<F>>
   }
 
   /** @internal Checks what submitWith() was given, as submitWith() will: runInExecutorWith() checks before it waits for room. */
@@ -96,7 +100,10 @@ export abstract class Executor {
   streamWith<F extends StreamFn>(options: SubmitOptions, fn: Task<F>, ...args: ArgsOf<F>): TaskStream<YieldOf<F>, ReturnOf<F>>
   streamWith<A extends unknown[], F extends StreamFn<A>>(options: SubmitOptions, fn: F, ...args: A): TaskStream<YieldOf<F>, ReturnOf<F>>
   streamWith(options: SubmitOptions, fn: Task<AnyFn>, ...args: unknown[]): TaskStream<unknown, unknown> {
-    return this.scheduleStream(fn, args, checkOptions(notForgotten(options, 'stream'), submitSchema, 'streamWith()'))
+    const checked = checkOptions(notForgotten(options, 'stream'), submitSchema, 'streamWith()')
+    const stream = this.scheduleStream(fn, args, checked)
+    followProgress(stream.result, checked)
+    return stream
   }
 
   /**
