@@ -74,10 +74,14 @@ for (const backend of localBackends) {
       await ex.submit(tasks.sleepSync, 5) // a worker whose tasks take this long holds two: the one it runs and the next
       const blocker = ex.submit(gated.holdUntilExists, gate)
       const backlog = [0, 1, 2, 3].map((i) => ex.submitWith({ priority: 10 }, tasks.append, path, `backlog ${i}`))
-      await until(() => blocker.running())
-      const urgent = ex.submit(tasks.append, path, 'urgent')
-      await Promise.resolve() // dispatched while the worker is held
-      writeFileSync(gate, '')
+      let urgent: Future<void>
+      try {
+        await until(() => blocker.running())
+        urgent = ex.submit(tasks.append, path, 'urgent')
+        await Promise.resolve() // dispatched while the worker is held
+      } finally {
+        writeFileSync(gate, '') // however the test fails: the pool's shutdown waits for its worker
+      }
       await Promise.all([blocker, urgent, ...backlog])
       expect(lines(path)).toEqual(['backlog 0', 'urgent', 'backlog 1', 'backlog 2', 'backlog 3'])
     })
@@ -160,12 +164,16 @@ describe('priority, on a thread pool', () => {
       fc.asyncProperty(fc.array(priority, { maxLength: 60 }), async (priorities) => {
         Atomics.store(gate, 0, 0)
         const blocker = ex.submit(gated.holdUntilOpen, gate.buffer as SharedArrayBuffer)
-        await until(() => blocker.running())
-        // Each task takes the next number of the shared counter as it runs: the order they ran in.
-        const futures = priorities.map((p) => (p === undefined ? ex.submit(tasks.bump, shared) : ex.submitWith({ priority: p }, tasks.bump, shared)))
-        await Promise.resolve() // dispatched, while the worker is held
-        Atomics.store(gate, 0, 1)
-        Atomics.notify(gate, 0)
+        let futures: Array<Future<number>>
+        try {
+          await until(() => blocker.running())
+          // Each task takes the next number of the shared counter as it runs: the order they ran in.
+          futures = priorities.map((p) => (p === undefined ? ex.submit(tasks.bump, shared) : ex.submitWith({ priority: p }, tasks.bump, shared)))
+          await Promise.resolve() // dispatched, while the worker is held
+        } finally {
+          Atomics.store(gate, 0, 1) // however the run fails: the pool's shutdown waits for its worker
+          Atomics.notify(gate, 0)
+        }
         const ran = await Promise.all(futures)
         const byRun = priorities.map((_, i) => i).sort((a, b) => ran[a]! - ran[b]!)
         const expected = priorities.map((p, i) => ({ p: p ?? 0, i })).sort((a, b) => a.p - b.p || a.i - b.i).map(({ i }) => i)
