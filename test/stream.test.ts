@@ -100,6 +100,12 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     expect(seen.at(-1)).toBe(2)
   })
 
+  it('an object the generator changes after yielding it arrives as it was when yielded', async () => {
+    const items: Array<{ i: number }> = []
+    for await (const row of make().stream(streams.reuseRow, 5)) items.push(row)
+    expect(items).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })))
+  })
+
   it('100,000 small items arrive complete and in order', async () => {
     const pool = make({ maxWorkers: 1 })
     const stream = pool.stream(streams.count, 100_000)

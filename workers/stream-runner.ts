@@ -99,17 +99,26 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
   /** Sends the items before the first that cannot travel, then fails the stream with why. */
   function sendUntilUnsendable(batch: unknown[]): void {
     const copies: unknown[] = []
-    let failure: Error | undefined
+    let failure: unknown
     for (const item of batch) {
       try {
-        copies.push(carry(item, channel))
+        copies.push(copyItem(item))
       } catch (error) {
-        failure = new TypeError(`an item the task yielded could not be sent back to the pool: ${(error as Error).message}`, { cause: error })
+        failure = error
         break
       }
     }
     if (copies.length > 0) post({ event: 'items', id, items: copies })
-    if (failure) throw failure
+    if (failure !== undefined) throw failure
+  }
+
+  /** `item` as the pool will receive it; throws a TypeError that says so if it cannot travel. */
+  function copyItem(item: unknown): unknown {
+    try {
+      return carry(item, channel)
+    } catch (error) {
+      throw new TypeError(`an item the task yielded could not be sent back to the pool: ${(error as Error).message}`, { cause: error })
+    }
   }
 
   try {
@@ -138,7 +147,8 @@ export async function runStream(fn: Fn, args: unknown[], id: number, post: (mess
         send()
         return step.value
       }
-      items.push(step.value)
+      // An object is copied now: resumed, the generator may change it before its batch goes.
+      items.push(typeof step.value === 'object' && step.value !== null ? copyItem(step.value) : step.value)
       state.credit--
       if (performance.now() - sentAt >= BATCH_MS) send()
       else if (!sendDue) {
