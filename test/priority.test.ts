@@ -7,6 +7,8 @@ import fc from 'fast-check'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { fromModule, MAX_PRIORITY, remote, withOptions, WorkerLost, type Executor, type Future } from 'concurrent-futures'
 import { runInExecutorWith } from 'concurrent-futures/loop'
@@ -231,6 +233,27 @@ describe('JobQueue (property)', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('JobQueue memory', () => {
+  it('lets go of the jobs it gave out, though it never empties (a producer refilling it as it drains)', async () => {
+    setFlagsFromString('--expose_gc')
+    const gc = runInNewContext('gc') as () => void
+    for (const priority of [0, 7]) {
+      const queue = new JobQueue(Infinity)
+      const taken: Array<WeakRef<object>> = []
+      queue.push({ priority, id: 0 } as Job)
+      for (let id = 1; id <= 1000; id++) {
+        queue.push({ priority, id } as Job)
+        taken.push(new WeakRef(queue.peek()!))
+        queue.shift()
+      }
+      await new Promise((resolve) => setImmediate(resolve)) // WeakRefs made in a turn are kept through it
+      gc()
+      expect(taken.filter((ref) => ref.deref() !== undefined).length).toBeLessThan(10)
+      expect(queue.length).toBe(1)
+    }
   })
 })
 

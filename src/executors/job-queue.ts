@@ -10,9 +10,13 @@
 import { QueueFullError } from '../concurrent/errors.js'
 import type { Job } from './job.js'
 
+/** The cleared slots a lane drops at once, when they are at least half of it: rarely, and in one copy. */
+const COMPACT_AT = 1024
+
 /** The waiting jobs of one priority, first in first out. */
 class Lane {
-  #jobs: Job[] = []
+  /** Before `#head`, the jobs given out: cleared, so a lane that never empties holds none of them. */
+  #jobs: Array<Job | undefined> = []
   #head = 0
 
   constructor(readonly priority: number) {}
@@ -30,9 +34,14 @@ class Lane {
   }
 
   shift(): void {
-    if (++this.#head < this.#jobs.length) return
-    this.#jobs = []
-    this.#head = 0
+    this.#jobs[this.#head++] = undefined
+    if (this.#head === this.#jobs.length) {
+      this.#jobs = []
+      this.#head = 0
+    } else if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#jobs.length) {
+      this.#jobs.splice(0, this.#head)
+      this.#head = 0
+    }
   }
 
   /**
@@ -47,12 +56,12 @@ class Lane {
       while (i < this.#jobs.length && this.#jobs[i]!.id < job.id) merged.push(this.#jobs[i++]!)
       merged.push(job)
     }
-    this.#jobs = merged.concat(this.#jobs.slice(i))
+    this.#jobs = merged.concat(this.#jobs.slice(i) as Job[]) // from #head on, none is cleared
     this.#head = 0
   }
 
   all(): Job[] {
-    return this.#jobs.slice(this.#head)
+    return this.#jobs.slice(this.#head) as Job[]
   }
 }
 
