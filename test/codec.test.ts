@@ -8,6 +8,8 @@ import fc from 'fast-check'
 import { deserialize, serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import { fromModule, type Executor } from 'concurrent-futures'
+import { futuresErrors, type FuturesError } from '../src/concurrent/errors.js'
+import { CancelledError as LoopCancelledError, ExceptionGroup, InvalidStateError as LoopInvalidStateError } from '../src/loop/errors.js'
 import { decodeThrown, encodeThrown } from '../src/wire/error-codec.js'
 import type { Channel } from '../src/wire/channel.js'
 import { buildThrown, prototypeNames, type ErrorSpec, type ThrownSpec, type ValueSpec } from './fixtures/hostile.js'
@@ -162,6 +164,22 @@ describe('the error codec', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  it("every library error is named by its own record, on the prototype as the built-ins are, and decodes to its class", () => {
+    const loop = { CancelledError: LoopCancelledError, InvalidStateError: LoopInvalidStateError, ExceptionGroup }
+    for (const [name, ErrorClass] of Object.entries({ ...futuresErrors, ...loop })) {
+      expect(Object.getOwnPropertyDescriptor(ErrorClass.prototype, 'name')).toMatchObject({ value: name, enumerable: false })
+    }
+    for (const [name, ErrorClass] of Object.entries(futuresErrors)) {
+      const error = new (ErrorClass as typeof FuturesError)('m', { exitCode: 1 } as never)
+      expect(error.name).toBe(name)
+      expect(Object.keys(error)).not.toContain('name')
+      for (const channel of channels) {
+        const decoded = decodeThrown(transports[channel](encodeThrown(error, channel))) as Error
+        expect([Object.getPrototypeOf(decoded), decoded.name, decoded.message]).toEqual([ErrorClass.prototype, name, 'm'])
+      }
+    }
   })
 
   it('decodes an error named after any Object.prototype member, itself or in its cause, as an Error with that name', () => {

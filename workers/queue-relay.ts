@@ -13,7 +13,7 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { workerData } from 'node:worker_threads'
 import { ring } from '../src/concurrent/blocking.js'
 import {
-  ANSWER, CANCEL_EVENT, CANCELLED_REASON, cancelChannel, DOWN, interruptChannel, leaseKey, STARTED_EVENT, STATUS, TICKET, UP,
+  CANCEL_EVENT, CANCELLED_REASON, cancelChannel, interruptChannel, leaseKey, Link, Shared, STARTED_EVENT,
   type ErrorLog, type FromRelay, type JobEvent, type JobResult, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from '../src/queue/protocol.js'
 
@@ -27,14 +27,14 @@ const redis = typeof connection === 'string' ? new Redis(connection, fastFail) :
 let everReady = false
 redis.on('ready', () => {
   everReady = true
-  Atomics.store(shared, STATUS, UP)
+  Atomics.store(shared, Shared.STATUS, Link.UP)
 })
 redis.on('error', (error: Error) => {
-  Atomics.store(shared, STATUS, DOWN)
+  Atomics.store(shared, Shared.STATUS, Link.DOWN)
   // Never connected: the jobs waiting for a first connection fail now, rather than wait for a Redis that may never come.
   if (!everReady) for (const [id, entry] of pending) if (!entry.queued) settle(id, { id, event: 'unqueued', reason: `Redis is unreachable (${error.message})` })
 })
-redis.on('close', () => Atomics.store(shared, STATUS, DOWN))
+redis.on('close', () => Atomics.store(shared, Shared.STATUS, Link.DOWN))
 
 const options = { connection: redis, ...(prefix === undefined ? {} : { prefix }) }
 const queue = new Queue(name, options)
@@ -284,7 +284,7 @@ port.on('message', (message: ToRelay) => {
 })
 
 function add(jobs: NewJob[]): void {
-  if (Atomics.load(shared, STATUS) === DOWN) {
+  if (Atomics.load(shared, Shared.STATUS) === Link.DOWN) {
     for (const job of jobs) send({ id: job.id, event: 'unqueued', reason: `Redis is unreachable (${describeConnection()})` })
     return
   }
@@ -368,9 +368,9 @@ async function withdraw(id: string): Promise<boolean> {
 }
 
 function answer(ticket: number, removed: boolean): void {
-  Atomics.store(shared, ANSWER, removed ? 1 : 0)
-  Atomics.store(shared, TICKET, ticket)
-  Atomics.notify(shared, TICKET)
+  Atomics.store(shared, Shared.ANSWER, removed ? 1 : 0)
+  Atomics.store(shared, Shared.TICKET, ticket)
+  Atomics.notify(shared, Shared.TICKET)
 }
 
 /**

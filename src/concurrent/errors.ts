@@ -2,54 +2,34 @@
 // is `FuturesError` here, so it does not shadow the global `Error`.
 
 /** The base class of every error this library throws (CPython's `concurrent.futures` Error). */
-export class FuturesError extends Error {
-  override name = 'FuturesError'
-}
+export class FuturesError extends Error {}
 
 /** The future was cancelled before it ran. */
-export class CancelledError extends FuturesError {
-  override name = 'CancelledError'
-}
+export class CancelledError extends FuturesError {}
 
 /** An operation not allowed in the future's current state, such as a second `setResult`. */
-export class InvalidStateError extends FuturesError {
-  override name = 'InvalidStateError'
-}
+export class InvalidStateError extends FuturesError {}
 
 /** A blocking wait ran out of time. */
-export class TimeoutError extends FuturesError {
-  override name = 'TimeoutError'
-}
+export class TimeoutError extends FuturesError {}
 
 /** A blocking wait with no timeout that nothing could ever end. */
-export class DeadlockError extends FuturesError {
-  override name = 'DeadlockError'
-}
+export class DeadlockError extends FuturesError {}
 
 /** `submit` after `shutdown()`. */
-export class ExecutorShutdownError extends FuturesError {
-  override name = 'ExecutorShutdownError'
-}
+export class ExecutorShutdownError extends FuturesError {}
 
 /** `submit` while the pool already holds `maxQueued` tasks waiting for a worker. */
-export class QueueFullError extends FuturesError {
-  override name = 'QueueFullError'
-}
+export class QueueFullError extends FuturesError {}
 
 /** The executor can no longer run work; every pending future failed with this. */
-export class BrokenExecutor extends FuturesError {
-  override name = 'BrokenExecutor'
-}
+export class BrokenExecutor extends FuturesError {}
 
 /** A thread pool that can no longer run tasks (a worker could not start); its pending futures fail with it. */
-export class BrokenThreadPool extends BrokenExecutor {
-  override name = 'BrokenThreadPool'
-}
+export class BrokenThreadPool extends BrokenExecutor {}
 
 /** A process pool whose child died (in the default `onChildExit: 'break'` mode): every pending and running future fails with it. */
-export class BrokenProcessPool extends BrokenExecutor {
-  override name = 'BrokenProcessPool'
-}
+export class BrokenProcessPool extends BrokenExecutor {}
 
 /** How a worker ended: an exit code, a signal (processes), or neither when the pool stopped it. */
 export interface WorkerExit {
@@ -61,7 +41,6 @@ export interface WorkerExit {
 
 /** The worker thread, child process or queue worker that held a task ended before it answered; `exitCode`/`signal` say how. */
 export class WorkerLost extends FuturesError {
-  override name = 'WorkerLost'
   readonly exitCode: number | undefined
   readonly signal: string | undefined
   constructor(message: string, exit: WorkerExit, options?: ErrorOptions) {
@@ -79,9 +58,7 @@ export function describeExit({ exitCode, signal, vanished }: WorkerExit): string
 }
 
 /** A QueueExecutor cannot reach Redis: the task was not queued. */
-export class QueueUnavailable extends FuturesError {
-  override name = 'QueueUnavailable'
-}
+export class QueueUnavailable extends FuturesError {}
 
 /** What a QueueExecutor knew of a job whose outcome Redis no longer holds. */
 export interface LostJob {
@@ -98,12 +75,29 @@ export interface LostJob {
  * CancelledError.
  */
 export class JobLost extends FuturesError {
-  override name = 'JobLost'
   readonly jobId: string
   readonly started: boolean
   constructor(message: string, { jobId, started }: LostJob, options?: ErrorOptions) {
     super(message, options)
     this.jobId = jobId
     this.started = started
+  }
+}
+
+/**
+ * The library's error classes by name. Each takes its `name` from here, on its
+ * prototype as the built-in errors have it, so a bundler that renames classes
+ * renames none of them; the error codec decodes by this record.
+ */
+export const futuresErrors = {
+  FuturesError, CancelledError, InvalidStateError, TimeoutError, DeadlockError, ExecutorShutdownError, QueueFullError,
+  BrokenExecutor, BrokenThreadPool, BrokenProcessPool, WorkerLost, QueueUnavailable, JobLost,
+}
+nameErrors(futuresErrors)
+
+/** Gives each class its key as `name`, as the built-in errors have theirs: on the prototype, not enumerable. */
+export function nameErrors(classes: Record<string, abstract new (...args: never) => Error>): void {
+  for (const [name, ErrorClass] of Object.entries(classes)) {
+    Object.defineProperty(ErrorClass.prototype, 'name', { value: name, writable: true, configurable: true })
   }
 }

@@ -74,7 +74,7 @@ export type Connection = string | { host?: string; port?: number; username?: str
 export interface RelayData {
   port: MessagePort
   doorbell: SharedArrayBuffer
-  /** Int32 words: see STATUS, TICKET, ANSWER. */
+  /** Int32 words: see Shared. */
   shared: SharedArrayBuffer
   connection: Connection
   queue: string
@@ -85,14 +85,13 @@ export interface RelayData {
   lease: { client: string; ms: number } | undefined
 }
 
-/** shared[STATUS]: the relay's Redis connection; 0 until the first attempt to connect ends. */
-export const STATUS = 0
-export const UP = 1
-export const DOWN = 2
-/** shared[TICKET] is the last cancel request answered, shared[ANSWER] its answer (1: removed). */
-export const TICKET = 1
-export const ANSWER = 2
-export const SHARED_WORDS = 3
+/**
+ * The Int32 words a client shares with its relay thread: STATUS, the relay's
+ * Redis connection (0 until the first attempt to connect ends, then a Link);
+ * TICKET, the last cancel request answered, and ANSWER its answer (1: removed).
+ */
+export const Shared = { STATUS: 0, TICKET: 1, ANSWER: 2, WORDS: 3 } as const
+export const Link = { UP: 1, DOWN: 2 } as const
 
 export interface NewJob {
   id: string

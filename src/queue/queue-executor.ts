@@ -34,7 +34,7 @@ import { callerFrames, submitSite } from '../executors/submit-site.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { checkJson } from './json.js'
 import {
-  ANSWER, DOWN, SHARED_WORDS, STALLED_REASON, STATUS, TICKET,
+  Link, Shared, STALLED_REASON,
   type Backoff, type Connection, type FromRelay, type JobEvent, type JobOptions, type KeepJobs, type NewJob, type RelayData, type RemoteError, type ToRelay,
 } from './protocol.js'
 
@@ -163,7 +163,7 @@ export class QueueExecutor extends Executor {
   readonly #timeoutMs: number | undefined
   readonly #entries = new Map<string, Entry>()
   #batch: NewJob[] = []
-  readonly #shared = new Int32Array(new SharedArrayBuffer(SHARED_WORDS * 4))
+  readonly #shared = new Int32Array(new SharedArrayBuffer(Shared.WORDS * 4))
   #ticket = 0
   readonly #thread: Worker
   readonly #port: MessagePort
@@ -248,7 +248,7 @@ export class QueueExecutor extends Executor {
     const { signal } = options // checked by submitWith()
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs
     const opts = { ...this.#jobOptions, ...jobOptions(options) }
-    if (Atomics.load(this.#shared, STATUS) === DOWN) {
+    if (Atomics.load(this.#shared, Shared.STATUS) === Link.DOWN) {
       throw new QueueUnavailable(
         `Redis is unreachable, so the task was not queued on ${this.queue}. Futures already submitted keep waiting, and the executor reconnects by itself: try again later`,
       )
@@ -292,12 +292,12 @@ export class QueueExecutor extends Executor {
     const ticket = ++this.#ticket
     this.#post({ cancel: id, ticket })
     const deadline = performance.now() + CANCEL_WAIT_MS
-    for (let seen = Atomics.load(this.#shared, TICKET); seen !== ticket; seen = Atomics.load(this.#shared, TICKET)) {
+    for (let seen = Atomics.load(this.#shared, Shared.TICKET); seen !== ticket; seen = Atomics.load(this.#shared, Shared.TICKET)) {
       const left = deadline - performance.now()
       if (left <= 0) return false
-      Atomics.wait(this.#shared, TICKET, seen, left)
+      Atomics.wait(this.#shared, Shared.TICKET, seen, left)
     }
-    return Atomics.load(this.#shared, ANSWER) === 1
+    return Atomics.load(this.#shared, Shared.ANSWER) === 1
   }
 
   #interrupt(id: string, entry: Entry, reason: unknown): void {

@@ -9,10 +9,7 @@
 // assigns, what the record says, so no name or key reaches Object.prototype.
 
 import { types } from 'node:util'
-import {
-  BrokenExecutor, BrokenProcessPool, BrokenThreadPool, CancelledError, DeadlockError, ExecutorShutdownError, FuturesError,
-  InvalidStateError, JobLost, QueueFullError, QueueUnavailable, TimeoutError, WorkerLost,
-} from '../concurrent/errors.js'
+import { futuresErrors, JobLost, WorkerLost, type FuturesError } from '../concurrent/errors.js'
 import { carry, type Channel } from './channel.js'
 
 export interface EncodedError {
@@ -222,10 +219,8 @@ function defineOwn(target: object, key: string, value: unknown, enumerable = tru
 const classes = new Map<string, (message: string) => Error>([
   ...[Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError].map((C) => [C.name, (m: string) => new C(m)] as const),
   ['AggregateError', (m: string) => new AggregateError([], m)],
-  ...[
-    FuturesError, CancelledError, InvalidStateError, TimeoutError, DeadlockError, ExecutorShutdownError, QueueFullError,
-    BrokenExecutor, BrokenThreadPool, BrokenProcessPool, QueueUnavailable,
-  ].map((C) => [C.name, (m: string) => new C(m)] as const),
+  // WorkerLost and JobLost take more than a message: their entries below replace these.
+  ...Object.entries(futuresErrors).map(([name, C]) => [name, (m: string) => new (C as typeof FuturesError)(m)] as const),
   ['WorkerLost', (m: string) => new WorkerLost(m, {})],
   ['JobLost', (m: string) => new JobLost(m, { jobId: '', started: false })],
 ])
