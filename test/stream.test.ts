@@ -188,6 +188,19 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     expect(() => timed.result.result()).toThrow(TimeoutError)
   })
 
+  it('a blocking result() on a task queued behind streams that hold every worker throws DeadlockError instead of hanging', async () => {
+    const pool = make({ maxWorkers: 2 })
+    const held = [pool.stream(streams.count, 10 * STREAM_WINDOW), pool.stream(streams.count, 10 * STREAM_WINDOW)]
+    const queued = pool.submit(streams.notAGenerator)
+    expect(() => queued.result()).toThrow(/waits for its consumer to take its items/)
+    expect(queued.done()).toBe(false)
+    let items = 0
+    for await (const _ of held[0]!) items++
+    expect(items).toBe(10 * STREAM_WINDOW)
+    expect(queued.result()).toBe(5) // a worker is free again: the wait ends
+    await held[1]!.return()
+  })
+
   it('a stream that ended before the consumer stopped keeps its result', async () => {
     const pool = make()
     const stream = pool.stream(streams.count, 3)

@@ -100,12 +100,16 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   readonly #fruitless = new FruitlessDeaths()
   /**
    * Busy while a job could still settle. A stream whose worker waits for its
-   * consumer cannot while this thread blocks: if that is all there is, a
-   * blocked result() is a deadlock (blocking.ts).
+   * consumer cannot while this thread blocks, nor can jobs queued while such
+   * streams hold every worker: if that is all there is, a blocked result() is
+   * a deadlock (blocking.ts). A timeout ends a stalled stream too.
    */
   readonly #source = {
     drain: () => this.#drain(),
-    busy: () => this.#life.live > this.#stalledStreams() || this.#deadlines.wakeAt() < Infinity, // a timeout ends a stalled stream too
+    busy: () => {
+      const stalled = this.#stalledStreams()
+      return (this.#life.live > stalled && stalled < (this.#autoscale?.target ?? this.maxWorkers)) || this.#deadlines.wakeAt() < Infinity
+    },
     wakeAt: () => this.#deadlines.wakeAt(),
     waitsForThisThread: () => this.#stalledStreams() > 0 ? 'A stream (stream()) waits for its consumer to take its items, which cannot happen while this thread blocks: consume the stream before waiting for its result.' : undefined,
   }
