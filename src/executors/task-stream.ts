@@ -143,3 +143,36 @@ function failureOf(future: Future<unknown>): { error: unknown } | undefined {
     return { error }
   }
 }
+
+/**
+ * A pool's streams not yet done. One that waits for its consumer holds its
+ * worker until the consumer comes, which cannot happen while this thread is
+ * blocked in result(): a blocked wait that only such streams could end is a
+ * deadlock (blocking.ts).
+ */
+export class OpenStreams {
+  readonly #open = new Set<StreamReader>()
+
+  add(stream: StreamReader): void {
+    this.#open.add(stream)
+    stream.result.watch(() => this.#open.delete(stream))
+  }
+
+  /** Whether some of a pool's `live` jobs could settle while this thread blocks, with `workers` workers at most. */
+  allowProgress(live: number, workers: number): boolean {
+    const stalled = this.#stalled()
+    return live > stalled && stalled < workers
+  }
+
+  /** What a blocked wait says when it cannot end. */
+  deadlockHint(): string | undefined {
+    if (this.#stalled() === 0) return undefined
+    return 'A stream (stream()) waits for its consumer to take its items, which cannot happen while this thread blocks: consume the stream before waiting for its result.'
+  }
+
+  #stalled(): number {
+    let stalled = 0
+    for (const stream of this.#open) if (stream.stalled()) stalled++
+    return stalled
+  }
+}

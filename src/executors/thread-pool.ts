@@ -171,7 +171,7 @@ export class ThreadPoolExecutor extends WorkerPool<ThreadMember> {
     void member.thread.terminate()
   }
 
-  protected override async stopAll(members: ThreadMember[]): Promise<void> {
+  protected override async stopAll(members: readonly ThreadMember[]): Promise<void> {
     await Promise.all([...members.map((m) => m.thread.terminate()), this.#watch?.thread.terminate()])
   }
 

@@ -32,16 +32,15 @@
 // come back as they are yielded, before its result, and the consumer's
 // credit goes to the worker (task-stream.ts, workers/stream-runner.ts).
 //
-// The executor's life (shutdown, drained, broken) is lifecycle.ts; timeouts
-// and grace periods deadlines.ts; when the pool gives up on its workers
-// worker-loss.ts.
+// The executor's life (shutdown, drained, broken) is lifecycle.ts; which
+// workers run and when one retires crew.ts; timeouts and grace periods
+// deadlines.ts; when the pool gives up on its workers worker-loss.ts.
 
 import { availableParallelism } from 'node:os'
 import type { TransferListItem } from 'node:worker_threads'
 import { addSource, removeSource } from '../concurrent/blocking.js'
 import { CancelledError, TimeoutError, type BrokenExecutor, type WorkerExit } from '../concurrent/errors.js'
 import type { Future } from '../concurrent/future.js'
-import { longTimeout } from '../concurrent/long-timer.js'
 import { checkRange, MAX_WORKERS } from '../concurrent/validate.js'
 import { decodeThrown } from '../wire/error-codec.js'
 import { FAILED, OK, resultCount, resultId, resultPayload, resultStatus } from '../wire/batches.js'
@@ -49,6 +48,7 @@ import type { FromWorker } from '../wire/protocol.js'
 import { MAX_JOBS_PER_WORKER, TaskSlots } from '../wire/slots.js'
 import { FunctionIds, type TaskSpec } from '../wire/task-spec.js'
 import { Autoscale } from './autoscale.js'
+import { Crew } from './crew.js'
 import { Deadlines } from './deadlines.js'
 import { pickWorker, SPAWN, type DispatchLimits } from './dispatch-policy.js'
 import { Executor, type ShutdownOptions, type SubmitOptions } from './executor.js'
@@ -61,7 +61,7 @@ import type { PoolOptions } from './pool-options.js'
 import { startFailure } from './start-failure.js'
 import { callerFrames, noSite, submitSite } from './submit-site.js'
 import { specOf, type AnyFn, type Task } from './task.js'
-import { StreamReader, type TaskStream } from './task-stream.js'
+import { OpenStreams, StreamReader, type TaskStream } from './task-stream.js'
 import { diedAtStart, diesAtStart, FruitlessDeaths, type Breakage, type PoolKind } from './worker-loss.js'
 
 /** What differs between the two pools, besides the methods they implement. */
@@ -79,14 +79,13 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected readonly initializer: TaskSpec | undefined
   protected readonly initargs: unknown[]
   protected readonly slots: TaskSlots
-  protected members: M[] = []
   /** How long an interrupted task may take to stop before its worker is killed. */
   protected readonly graceMs: number
   readonly #limits: DispatchLimits
-  readonly #idleTimeoutMs: number
   readonly #submitStacks: boolean
   readonly #autoscale: Autoscale | undefined
   readonly #fnIds = new FunctionIds()
+  readonly #crew: Crew<M>
   readonly #queue: JobQueue
   #nextId = 1
   #kickScheduled = false
@@ -98,23 +97,14 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Timed actions of jobs: timeouts, grace periods. */
   readonly #deadlines = new Deadlines<Job>()
   readonly #fruitless = new FruitlessDeaths()
-  /**
-   * Busy while a job could still settle. A stream whose worker waits for its
-   * consumer cannot while this thread blocks, nor can jobs queued while such
-   * streams hold every worker: if that is all there is, a blocked result() is
-   * a deadlock (blocking.ts). A timeout ends a stalled stream too.
-   */
+  /** Busy while a job could still settle (a timeout ends a stalled stream too). */
   readonly #source = {
     drain: () => this.#drain(),
-    busy: () => {
-      const stalled = this.#stalledStreams()
-      return (this.#life.live > stalled && stalled < (this.#autoscale?.target ?? this.maxWorkers)) || this.#deadlines.wakeAt() < Infinity
-    },
+    busy: () => this.#streams.allowProgress(this.#life.live, this.#target()) || this.#deadlines.wakeAt() < Infinity,
     wakeAt: () => this.#deadlines.wakeAt(),
-    waitsForThisThread: () => this.#stalledStreams() > 0 ? 'A stream (stream()) waits for its consumer to take its items, which cannot happen while this thread blocks: consume the stream before waiting for its result.' : undefined,
+    waitsForThisThread: () => this.#streams.deadlockHint(),
   }
-  /** The streams not yet done. */
-  readonly #streams = new Set<StreamReader>()
+  readonly #streams = new OpenStreams()
   readonly #jobOwner: JobOwner
 
   /** `options` are checked against poolSchema by the subclass. */
@@ -123,17 +113,23 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     this.maxWorkers = options.maxWorkers ?? Math.min((options.autoscale ? 4 : 1) * availableParallelism(), MAX_WORKERS)
     this.#limits = { workers: this.maxWorkers, maxTasksPerWorker: traits.maxTasksPerWorker ?? Infinity, interruptAlone: traits.interruptAlone }
     this.#queue = new JobQueue(options.maxQueued ?? Infinity)
-    this.#idleTimeoutMs = options.idleTimeoutMs ?? Infinity
     this.graceMs = options.interruptGraceMs ?? 1000
     this.initializer = options.initializer === undefined ? undefined : specOf(options.initializer)
     this.initargs = [...(options.initargs ?? [])]
     this.#submitStacks = options.submitStacks ?? true
     this.slots = new TaskSlots(this.maxWorkers)
     this.#jobOwner = { slots: this.slots, retire: (job) => this.#retire(job) }
+    this.#crew = new Crew({
+      maxTasksPerWorker: this.#limits.maxTasksPerWorker,
+      idleTimeoutMs: options.idleTimeoutMs ?? Infinity,
+      target: () => this.#target(),
+      spawn: (index) => this.spawn(index),
+      stop: (member) => this.stop(member, false),
+    })
     if (options.autoscale) {
       const minWorkers = (options.autoscale === true ? undefined : options.autoscale.minWorkers) ?? 1
       checkRange(minWorkers, this.maxWorkers, 'autoscale.minWorkers', 'maxWorkers')
-      this.#autoscale = new Autoscale({ live: () => this.#life.live, workers: () => this.members.length, starting: () => this.members.some((m) => !m.ready), retireExcess: () => this.#retireExcess() }, minWorkers, this.maxWorkers)
+      this.#autoscale = new Autoscale({ live: () => this.#life.live, workers: () => this.members.length, starting: () => this.members.some((m) => !m.ready), retireExcess: () => this.#crew.retireExcess() }, minWorkers, this.maxWorkers)
     }
     addSource(this.#source)
     registerPinning(this)
@@ -144,9 +140,8 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     return this.members.length
   }
 
-  /** The autoscaler lowered its target: the workers past it take no new work (pickWorker), and stop once idle (#idle). */
-  #retireExcess(): void {
-    for (const member of this.members.slice(this.#autoscale!.target)) if (member.jobs.size === 0) this.#idle(member)
+  protected get members(): readonly M[] {
+    return this.#crew.list
   }
 
   /** Starts worker number `index`; its messages must reach receive(), its exit exited(). */
@@ -156,7 +151,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Stops a worker: once its work is done, or (`kill`) at once, by SIGKILL or the signal named. */
   protected abstract stop(member: M, kill: boolean | 'SIGTERM'): void
   /** Stops every worker and resolves when they are gone. */
-  protected abstract stopAll(members: M[]): Promise<void>
+  protected abstract stopAll(members: readonly M[]): Promise<void>
   /** The error for a task whose worker died under it; `cause` is what the worker threw, if known. */
   protected abstract lostError(exit: WorkerExit, cause: unknown): Error
   protected abstract brokenError(message: string, cause: unknown): BrokenExecutor
@@ -228,22 +223,14 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   /** @internal Pinning (pin.ts): the series is over, its worker may be recycled again. */
   unpin(pin: Pin): void {
-    const member = this.members.find((m) => m.pinned.delete(pin))
-    if (member?.jobs.size === 0) this.#idle(member)
+    this.#crew.unpin(pin)
   }
 
   protected override scheduleStream(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): TaskStream<unknown, unknown> {
     const stream = new StreamReader()
     this.schedule(fn, args, options, false, undefined, stream)
     this.#streams.add(stream)
-    stream.result.watch(() => this.#streams.delete(stream))
     return stream
-  }
-
-  #stalledStreams(): number {
-    let stalled = 0
-    for (const stream of this.#streams) if (stream.stalled()) stalled++
-    return stalled
   }
 
   protected override schedule(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions, chunk: boolean, pin?: Pin, stream?: StreamReader): Future<unknown> {
@@ -252,7 +239,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const { signal, transfer = NO_TRANSFER, timeoutMs, priority = 0 } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin, priority, stream })
-    stream?.connect(job.future, { grant: (credit) => this.#memberOf(job)?.grant(job, credit), stop: () => this.#interrupt(job, new CancelledError('the consumer stopped the stream before the task returned')) })
+    stream?.connect(job.future, { grant: (credit) => this.#crew.holding(job)?.grant(job, credit), stop: () => this.#interrupt(job, new CancelledError('the consumer stopped the stream before the task returned')) })
     this.#life.started()
     this.#queue.push(job)
     this.#kick()
@@ -307,25 +294,21 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   }
 
   #pickMember(job: Job): M | undefined {
-    if (this.#autoscale) this.#limits.workers = this.#autoscale.target
+    this.#limits.workers = this.#target()
     const pick = pickWorker(this.members, job.interruptible, this.#limits, job.stream !== undefined)
-    return pick === SPAWN ? this.#spawn() : pick
-  }
-
-  #spawn(): M | undefined {
-    const used = new Set(this.members.map((m) => m.index))
-    let index = 0
-    while (used.has(index)) index++
-    let member: M
+    if (pick !== SPAWN) return pick
     try {
-      member = this.spawn(index)
+      return this.#crew.start()
     } catch (error) {
       // Node refused to start it (the permission model, bad options): as if it had died at start.
       this.break(startFailure(`A ${this.kind.worker} could not be started`, this.kind.pool, error), error)
       return undefined
     }
-    this.members.push(member)
-    return member
+  }
+
+  /** How many workers may take work now: maxWorkers, or the autoscaler's target (the ones past it go once idle). */
+  #target(): number {
+    return this.#autoscale?.target ?? this.maxWorkers
   }
 
   #drain(): void {
@@ -355,7 +338,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       this.#fruitless.reset()
       if (this.#autoscale) this.#autoscale.completed += count
       member.recordBatch(count, message.busyMs)
-      if (member.jobs.size === 0) this.#idle(member)
+      if (member.jobs.size === 0) this.#crew.idle(member)
       this.#dispatch()
     } else if (message.event === 'progress') {
       member.jobs.get(message.id)?.future.deliverProgress(message.value)
@@ -382,22 +365,6 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     job.settle(ok, value)
   }
 
-  /** A worker with no jobs: recycle it if it has run its quota, or let it idle out. */
-  #idle(member: M): void {
-    if (member.pinned.size > 0) return
-    if (member.assigned >= this.#limits.maxTasksPerWorker) return this.#retireMember(member)
-    if (this.#autoscale && this.members.indexOf(member) >= this.#autoscale.target) return this.#retireMember(member)
-    if (this.#idleTimeoutMs !== Infinity) {
-      member.idleTimer = longTimeout(() => member.jobs.size === 0 && this.#retireMember(member), this.#idleTimeoutMs)?.unref()
-    }
-  }
-
-  #retireMember(member: M): void {
-    member.retiring = true
-    this.members = this.members.filter((m) => m !== member)
-    this.stop(member, false)
-  }
-
   /** A worker is gone on its own; subclasses may break the pool instead of replacing it. */
   protected exited(member: M, exit: WorkerExit, cause: unknown): void {
     this.lost(member, exit, cause)
@@ -418,7 +385,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     if (member.exited) return
     member.exited = true
     if (diesAtStart(member, exit)) return this.#breakWith(diedAtStart(this.kind, exit, cause ?? member.error))
-    this.members = this.members.filter((m) => m !== member)
+    this.#crew.remove(member)
     const { live, unstarted } = member.lose(exit, cause ?? member.error, () => this.lostError(exit, cause ?? member.error))
     this.#requeue(undefined, unstarted)
     const fruitless = member.retiring ? undefined : this.#fruitless.died(live, this.kind, exit, cause ?? member.error)
@@ -445,7 +412,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Cancels `job` if it has not started; otherwise asks it to stop, and kills its worker after the grace period. */
   #interrupt(job: Job, reason: unknown): void {
     if (job.future.cancel() || !job.markInterrupted(reason)) return
-    const member = this.#memberOf(job)
+    const member = this.#crew.holding(job)
     if (!member) return
     member.interrupt(job)
     this.#deadlines.after(job, this.graceMs, () => {
@@ -453,10 +420,6 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
       this.stop(member, true)
       this.lost(member, {}, undefined)
     })
-  }
-
-  #memberOf(job: Job): M | undefined {
-    return this.members.find((m) => m.jobs.get(job.id) === job)
   }
 
   #breakWith({ message, cause }: Breakage): void {
@@ -476,9 +439,6 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   async #close(): Promise<void> {
     this.#autoscale?.stop()
     removeSource(this.#source)
-    const members = this.members
-    this.members = []
-    for (const member of members) member.retiring = true
-    await this.stopAll(members)
+    await this.stopAll(this.#crew.takeAll())
   }
 }
