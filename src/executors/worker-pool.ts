@@ -384,11 +384,12 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   protected lost(member: M, exit: WorkerExit, cause: unknown): void {
     if (member.exited) return
     member.exited = true
-    if (diesAtStart(member, exit)) return this.#breakWith(diedAtStart(this.kind, exit, cause ?? member.error))
+    const why = cause ?? member.error
+    if (diesAtStart(member, exit)) return this.#breakWith(diedAtStart(this.kind, exit, why))
     this.#crew.remove(member)
-    const { live, unstarted } = member.lose(exit, cause ?? member.error, () => this.lostError(exit, cause ?? member.error))
+    const { live, unstarted } = member.lose(exit, why, () => this.lostError(exit, why))
     this.#requeue(undefined, unstarted)
-    const fruitless = member.retiring ? undefined : this.#fruitless.died(live, this.kind, exit, cause ?? member.error)
+    const fruitless = member.retiring ? undefined : this.#fruitless.died(live, this.kind, exit, why)
     if (fruitless) return this.#breakWith(fruitless)
     this.#dispatch()
   }
