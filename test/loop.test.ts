@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
@@ -10,6 +10,7 @@ import {
 } from 'concurrent-futures/loop'
 import { backends, finished, localBackends, pool, tasks, until } from './helpers.js'
 
+const gated = concurrent.fromModule<typeof import('./fixtures/gate.js')>(new URL('./fixtures/gate.ts', import.meta.url))
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 describe('LoopFuture', () => {
@@ -239,6 +240,31 @@ describe('backpressure (maxQueued)', () => {
     const cancelledWhileWaiting = runInExecutor(ex, tasks.identity, 99)
     expect(cancelledWhileWaiting.cancel()).toBe(true)
     expect(await gather(first, ...queued, ...waiting)).toEqual([100, 1, 2, 10, 11, 12, 13])
+  })
+
+  it.each(localBackends)('a task cancelled while it waits frees its place on a full $name queue, whatever its priority', async ({ make }) => {
+    const ex = make({ maxWorkers: 1, maxQueued: 3 })
+    const gate = join(mkdtempSync(join(tmpdir(), 'cf-room-')), 'open')
+    await ex.submit(tasks.sleepSync, 5) // a worker whose tasks take this long holds two: the one it runs and the next
+    const blocker = ex.submit(gated.holdUntilExists, gate)
+    const next = ex.submit(tasks.identity, 0)
+    try {
+      await until(() => blocker.running())
+      const queued = [ex.submitWith({ priority: 5 }, tasks.identity, 1), ex.submitWith({ priority: 9 }, tasks.identity, 2), ex.submit(tasks.identity, 3)]
+      await tick() // dispatched: the worker's window is full, so all three wait in the queue
+      expect(ex.hasRoom()).toBe(false)
+      const room = ex.whenRoom()
+      expect(queued[1]!.cancel()).toBe(true) // the last in line, in a lane dispatch has not reached
+      await room
+      expect(ex.hasRoom()).toBe(true)
+      const late = ex.submit(tasks.identity, 4)
+      expect(() => ex.submit(tasks.identity, 5)).toThrow(concurrent.QueueFullError)
+      for (const future of queued) future.cancel()
+      expect([ex.submit(tasks.identity, 6), ex.submit(tasks.identity, 7)]).toHaveLength(2)
+      expect([late.cancelled(), next.cancelled()]).toEqual([false, false])
+    } finally {
+      writeFileSync(gate, '') // however the test fails: the pool's shutdown waits for its worker
+    }
   })
 
   it('refuses a maxQueued below 1', () => {

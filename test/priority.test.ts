@@ -187,47 +187,61 @@ describe('priority, on a thread pool', () => {
 })
 
 describe('JobQueue (property)', () => {
-  /** Jobs as the queue sees them: a priority, and an id in submit order. */
-  type Fake = Pick<Job, 'priority' | 'id'>
+  /** Jobs as the queue sees them: a priority, an id in submit order, and whether it was cancelled. */
+  type Fake = Pick<Job, 'priority' | 'id'> & { cancelled: boolean; future: { done(): boolean } }
+  const fake = (priority: number, id: number): Fake => {
+    const job: Fake = { priority, id, cancelled: false, future: { done: () => job.cancelled } }
+    return job
+  }
   const op = fc.oneof(
     { arbitrary: fc.record({ push: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: MAX_PRIORITY })) }), weight: 4 },
     { arbitrary: fc.record({ take: fc.integer({ min: 1, max: 5 }) }), weight: 2 },
     { arbitrary: fc.record({ giveBack: fc.array(fc.nat(), { maxLength: 8 }) }), weight: 1 },
+    { arbitrary: fc.record({ cancel: fc.nat() }), weight: 1 },
   )
 
-  it('always gives the waiting job lowest in (priority, submit order), whatever was taken and given back, in any order', () => {
+  it('always gives the waiting job lowest in (priority, submit order), whatever was taken, given back or cancelled, in any order; room counts only live jobs', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 200, size: 'medium' }), (ops) => {
-        const queue = new JobQueue(Infinity)
-        const waiting: Fake[] = [] // the model: the jobs waiting, in any order
+      fc.property(fc.array(op, { maxLength: 200, size: 'medium' }), fc.integer({ min: 1, max: 30 }), (ops, maxQueued) => {
+        const queue = new JobQueue(maxQueued)
+        const waiting: Fake[] = [] // the model: the jobs waiting, in any order, cancelled ones included
         const held: Fake[] = [] // taken, as workers hold them
         let id = 1
         const byOrder = (a: Fake, b: Fake): number => a.priority - b.priority || a.id - b.id
+        const live = (): Fake[] => waiting.filter((job) => !job.cancelled).sort(byOrder)
         for (const step of ops) {
           if ('push' in step) {
-            const job: Fake = { priority: step.push, id: id++ }
-            queue.push(job as Job)
+            const job = fake(step.push, id++)
+            queue.push(job as unknown as Job)
             waiting.push(job)
           } else if ('take' in step) {
-            for (let k = 0; k < step.take && queue.length > 0; k++) {
-              const job = queue.peek() as Fake
-              expect(job).toBe([...waiting].sort(byOrder)[0])
+            // As dispatch does: a cancelled job met at the head is dropped.
+            for (let k = 0; k < step.take && queue.peek(); ) {
+              const job = queue.peek() as unknown as Fake
+              if (!job.cancelled) expect(job).toBe(live()[0])
               queue.shift()
               waiting.splice(waiting.indexOf(job), 1)
+              if (job.cancelled) continue
               held.push(job)
+              k++
             }
+          } else if ('cancel' in step) {
+            const pending = waiting.filter((job) => !job.cancelled)
+            if (pending.length === 0) continue
+            pending[step.cancel % pending.length]!.cancelled = true
+            queue.settledWhileWaiting()
           } else {
             // Jobs taken come back, in any order: a lost worker's in the order it was given them, but
             // workers are lost one after another, and a job can come back alone.
             const back: Fake[] = []
             for (const pick of step.giveBack) if (held.length > 0) back.push(...held.splice(pick % held.length, 1))
-            queue.putBack(back as Job[])
+            queue.putBack(back as unknown as Job[])
             waiting.push(...back)
           }
-          expect(queue.length).toBe(waiting.length)
-          expect(queue.all()).toEqual([...waiting].sort(byOrder))
+          expect(queue.hasRoom()).toBe(live().length < maxQueued)
+          expect((queue.all() as unknown as Fake[]).filter((job) => !job.cancelled)).toEqual(live())
         }
-        expect(queue.takeAll()).toEqual([...waiting].sort(byOrder))
+        expect((queue.takeAll() as unknown as Fake[]).filter((job) => !job.cancelled)).toEqual(live())
         expect(queue.length).toBe(0)
         expect(queue.peek()).toBeUndefined()
       }),

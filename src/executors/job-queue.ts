@@ -5,7 +5,9 @@
 // default priority, 0, is also the first: its lane is kept apart and read
 // before the others, so tasks given no priority pay nothing for them. The
 // other lanes holding jobs are found by priority in a map and kept in a
-// binary heap, so even a priority per task costs O(log n).
+// binary heap, so even a priority per task costs O(log n). A job cancelled
+// while it waits keeps its place until dispatch meets it, but a full queue
+// sweeps such jobs out before it refuses a submit: they hold no room.
 
 import { QueueFullError } from '../concurrent/errors.js'
 import type { Job } from './job.js'
@@ -63,6 +65,15 @@ class Lane {
   all(): Job[] {
     return this.#jobs.slice(this.#head) as Job[]
   }
+
+  /** Drops the jobs whose futures are done (cancelled while they waited); gives how many it dropped. */
+  dropSettled(): number {
+    const waiting = this.all().filter((job) => !job.future.done())
+    const dropped = this.length - waiting.length
+    this.#jobs = waiting
+    this.#head = 0
+    return dropped
+  }
 }
 
 export class JobQueue {
@@ -74,11 +85,23 @@ export class JobQueue {
   /** How many jobs the lanes other than #first hold. */
   #othersLength = 0
   #roomWaiters: Array<() => void> = []
+  /** A job may have settled while it waited: it holds its place until dispatch reaches it, or a full queue sweeps. */
+  #settledWaiting = false
 
   constructor(readonly maxQueued: number) {}
 
   hasRoom(): boolean {
+    if (this.length < this.maxQueued) return true
+    if (!this.#settledWaiting) return false
+    this.#settledWaiting = false
+    this.#dropSettled()
     return this.length < this.maxQueued
+  }
+
+  /** A job settled (was cancelled) while it waited: a full queue has room once it is swept out. */
+  settledWhileWaiting(): void {
+    this.#settledWaiting = true
+    this.wakeWaiters(true)
   }
 
   /** Throws QueueFullError when there is no room. */
@@ -151,6 +174,15 @@ export class JobQueue {
     this.#heap = []
     this.#othersLength = 0
     return jobs
+  }
+
+  /** Sweeps settled jobs out of every lane, and the emptied lanes out of the map and the heap. */
+  #dropSettled(): void {
+    this.#first.dropSettled()
+    for (const lane of this.#heap) this.#othersLength -= lane.dropSettled()
+    // Sorted by priority, the lanes left are a valid heap.
+    this.#heap = this.#heap.filter((lane) => lane.length > 0).sort((a, b) => a.priority - b.priority)
+    this.#lanes = new Map(this.#heap.map((lane) => [lane.priority, lane]))
   }
 
   /** The lane of `priority` (not 0), made if it holds no jobs yet. */
