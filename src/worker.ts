@@ -34,6 +34,9 @@ export function checkInterrupt(): void {
  * throws a TypeError here. For a typed report, declare the task
  * `function task(this: ProgressReporter<number>, ...)` and call
  * `this.reportProgress(n)`: the Future is then a Future<R, number>.
+ * Report only while the task runs: the worker knows the running task, not
+ * the caller, so a timer the task leaves behind reports to whichever task
+ * runs when it fires, and throws between tasks.
  */
 export function reportProgress(value: unknown): void {
   report(value)
