@@ -69,7 +69,7 @@ describe('crew', () => {
     c.idle(b)
     vi.advanceTimersByTime(200)
     expect(stopped).toEqual([0]) // pinned: no idle timer
-    c.unpin(pin)
+    c.unpinned(pin)
     vi.advanceTimersByTime(100)
     expect(stopped).toEqual([0, 1])
     expect(c.takeAll()).toEqual([])

@@ -61,7 +61,7 @@ export class Crew<M extends PoolMember> {
   }
 
   /** A series of calls on a remote object is over: its worker may be recycled again. */
-  unpin(pin: Pin): void {
+  unpinned(pin: Pin): void {
     const member = this.list.find((m) => m.pinned.delete(pin))
     if (member?.jobs.size === 0) this.idle(member)
   }

@@ -223,7 +223,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
 
   /** @internal Pinning (pin.ts): the series is over, its worker may be recycled again. */
   unpin(pin: Pin): void {
-    this.#crew.unpin(pin)
+    this.#crew.unpinned(pin)
   }
 
   protected override scheduleStream(fn: Task<AnyFn>, args: unknown[], options: SubmitOptions): TaskStream<unknown, unknown> {
