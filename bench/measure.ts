@@ -5,6 +5,22 @@ import { median } from '../src/cli/timing.js'
 
 export { timed } from '../src/cli/timing.js'
 
+/**
+ * Median duration (ms) of each of `fns`, which run in turn, one round of
+ * each, `rounds` times: a change in the machine's load meets them all alike,
+ * so their ratios hold better than those of medians taken one after another.
+ */
+export async function timedInTurn(rounds: number, fns: ReadonlyArray<() => unknown>): Promise<number[]> {
+  const times = fns.map((): number[] => [])
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, fn] of fns.entries()) {
+      const start = performance.now()
+      await fn()
+      times[k]!.push(performance.now() - start)
+    }
+  }
+  return times.map(median)
+}
 
 /** Median duration (ms) and median event-loop delay p99 (ms) of `rounds` runs of `fn`. */
 export async function timedWithDelay(rounds: number, fn: () => Promise<unknown>): Promise<{ ms: number; p99: number }> {

@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ProcessPoolExecutor, wait } from '../src/index.js'
 import { benchProgress } from './progress.js'
-import { timed } from './measure.js'
+import { timed, timedInTurn } from './measure.js'
 import { RawForkEcho } from './raw-fork-echo.js'
+import { RelayedForkEcho } from './relayed-fork-echo.js'
 import { microsEach, perSecond, row, skipped } from './report.js'
 import { fib } from './tasks.js'
-import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTrip, SEQ, streamRate, tasks, WORKERS } from './workloads.js'
+import { CPU_TASKS, FIB, floodRate, mapRate, ROUNDS, roundTripRound, SEQ, streamRate, tasks, WORKERS } from './workloads.js'
 
 const N = 50_000
 /** Python's fib is ~50× slower than V8's: a smaller n keeps its batch near a second. Only its speedup is compared. */
@@ -56,11 +57,23 @@ export async function benchProcesses(inlineCpuMs: number): Promise<void> {
   row('processes: map, chunksize 256, items/s', mapItems, rawFlood, 'raw fork IPC echo, advanced', '/s', '–')
   row('processes: stream, items/s from one generator', await streamRate(ours, 4 * N), mapItems, 'map, chunksize 256', '/s', '≥ 0.5× map')
 
+  // Each round trip beside the same path with none of the pool's logic (the
+  // relay floor), all measured in turn, so the load of the moment meets them alike.
   console.error('processes: round trips')
-  const rawSeq = microsEach(await timed(ROUNDS, () => raw.pingPong(SEQ)), SEQ)
-  row('processes: sequential await round trip', await roundTrip(oursNoStacks, 'await'), rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
-  const blocking = await roundTrip(oursNoStacks, 'block')
+  const relay = new RelayedForkEcho()
+  await relay.pingPong(SEQ)
+  const [rawSeq, relayAwait, relayBlock, awaited, blocking] = (await timedInTurn(ROUNDS, [
+    () => raw.pingPong(SEQ),
+    () => relay.pingPong(SEQ),
+    () => relay.blockingPingPong(SEQ),
+    roundTripRound(oursNoStacks, 'await'),
+    roundTripRound(oursNoStacks, 'block'),
+  ])).map((ms) => microsEach(ms, SEQ)) as [number, number, number, number, number]
+  row('processes: sequential await round trip', awaited, rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
   row('processes: blocking result() round trip', blocking, rawSeq, 'raw fork IPC ping-pong', 'µs', '≤ 1.5×')
+  row('processes: the relay floor, awaited', relayAwait, rawSeq, 'raw fork IPC ping-pong', 'µs', '–')
+  row('processes: sequential await vs the relay floor', awaited, relayAwait, 'bare relay thread ping-pong', 'µs', '–')
+  row('processes: blocking result() vs the relay floor', blocking, relayBlock, 'bare relay, Atomics.wait', 'µs', '–')
   if (typeof py !== 'string') row('processes: blocking result() vs Python', blocking, py.roundTripUs, 'Python result()', 'µs', 'lower is better')
 
   console.error('processes: CPU-bound')
@@ -76,5 +89,5 @@ export async function benchProcesses(inlineCpuMs: number): Promise<void> {
 
   await benchProgress(oursNoStacks, 'processes')
 
-  await Promise.all([...pools.map((ex) => ex.shutdown()), raw.close(), rawJson.close()])
+  await Promise.all([...pools.map((ex) => ex.shutdown()), raw.close(), rawJson.close(), relay.close()])
 }

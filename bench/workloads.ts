@@ -43,10 +43,14 @@ export async function streamRate(ex: Executor, n: number): Promise<number> {
   }), n)
 }
 
+/** One round of SEQ no-op tasks, one after another, awaited or blocked on. */
+export function roundTripRound(ex: Executor, how: 'await' | 'block'): () => unknown {
+  return how === 'await'
+    ? async () => { for (let i = 0; i < SEQ; i++) await ex.submit(tasks.noop, i) }
+    : () => { for (let i = 0; i < SEQ; i++) ex.submit(tasks.noop, i).result() }
+}
+
 /** µs per no-op task, one after another, awaited or blocked on. */
 export async function roundTrip(ex: Executor, how: 'await' | 'block'): Promise<number> {
-  const ms = how === 'await'
-    ? await timed(ROUNDS, async () => { for (let i = 0; i < SEQ; i++) await ex.submit(tasks.noop, i) })
-    : await timed(ROUNDS, () => { for (let i = 0; i < SEQ; i++) ex.submit(tasks.noop, i).result() })
-  return microsEach(ms, SEQ)
+  return microsEach(await timed(ROUNDS, roundTripRound(ex, how)), SEQ)
 }

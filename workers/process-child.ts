@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads'
 import type { Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import type { ChildInit, FromWorker, ToChild, ToWorker } from '../src/wire/protocol.js'
+import { packResults, unpackTasks } from '../src/wire/batches.js'
+import type { ChildInit, FromWorker, ToChild } from '../src/wire/protocol.js'
 import { interrupt as interruptSlot, startState } from '../src/wire/slots.js'
 import { initContext, interrupt, interruptedOnStart, interruptOnStart } from '../src/wire/task-context.js'
 import { grant } from './stream-runner.js'
@@ -16,7 +17,7 @@ if (!process.send) throw new Error('process-child is the entry of ProcessPoolExe
 const send = process.send.bind(process)
 
 function post(message: FromWorker): void {
-  send(message)
+  send('results' in message ? packResults(message) : message)
 }
 
 // Nothing here may keep the child running once the pool is gone: not a
@@ -29,8 +30,8 @@ new Worker(new URL('./parent-watch.js', import.meta.url), { workerData: process.
 let channel: Channel = 'json'
 let states: Int32Array | undefined
 let runner: Runner | undefined
-let run: ((message: ToWorker) => void) | undefined
-const early: ToWorker[] = []
+let run: ((message: Exclude<ToChild, { init: ChildInit }>) => void) | undefined
+const early: Array<Exclude<ToChild, { init: ChildInit }>> = []
 let left = false
 
 /**
@@ -84,7 +85,7 @@ async function start(init: ChildInit): Promise<void> {
   post({ event: 'ready' })
   run = (message) => {
     if ('stream' in message) return grant(message.stream, message.credit)
-    if (!('interrupt' in message)) return runner!.receive(message)
+    if (!('interrupt' in message)) return runner!.receive(unpackTasks(message))
     if (runner!.waiting(message.interrupt)) return interruptOnStart(message.interrupt, message.reason)
     interruptSlot(states!, message.interrupt)
     interrupt(message.interrupt, message.reason)

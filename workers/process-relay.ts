@@ -23,9 +23,9 @@ import { ring } from '../src/concurrent/blocking.js'
 import { longTimeout } from '../src/concurrent/long-timer.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import {
-  copyTask, dropTasks, FAILED, pushResult, resultCount, SKIPPED, taskArgs, taskCount, taskId, taskSlot, type TaskBatch,
+  copyTask, dropTasks, FAILED, packTasks, pushResult, resultCount, SKIPPED, taskArgs, taskCount, taskId, taskSlot, unpackResults, type TaskBatch,
 } from '../src/wire/batches.js'
-import type { FromRelay, FromWorker, RelayData, ToChild, ToRelay } from '../src/wire/protocol.js'
+import type { FromChild, FromRelay, RelayData, ToChild, ToRelay, ToWorker } from '../src/wire/protocol.js'
 import { claim, giveBack as giveBackSlot } from '../src/wire/slots.js'
 
 const { port, doorbell, slots: slotBuffer, entry, fork: forkOptions } = workerData as RelayData
@@ -104,7 +104,8 @@ function spawn(id: number, init: ToChild): void {
   }
   watch(child.pid, true)
   children.set(id, { process: child, held: [], defs: [], sent: [], answered: 0, leaving: false })
-  child.on('message', (message: FromWorker) => {
+  child.on('message', (packed: FromChild) => {
+    const message = Array.isArray(packed) ? unpackResults(packed) : packed
     const state = children.get(id)
     if (state && 'results' in message) {
       answer(state, resultCount(message.results))
@@ -166,7 +167,7 @@ function giveBack(state: Child, running: number | undefined): void {
   }
 }
 
-function receive(id: number, message: ToChild): void {
+function receive(id: number, message: ToWorker): void {
   const state = children.get(id)
   if (!state) return // it is gone; the pool hears of it from its 'exit'
   if (!('tasks' in message)) return send(id, state, message)
@@ -196,16 +197,17 @@ function pump(id: number, state: Child): void {
   send(id, state, { ...(defs.length > 0 ? { defs } : {}), tasks })
 }
 
-function send(id: number, state: Child, message: ToChild): void {
+function send(id: number, state: Child, message: ToWorker): void {
   if (!state.process.connected) return
+  const batch = 'tasks' in message ? message : undefined
   try {
-    state.process.send(message)
+    state.process.send((batch ? packTasks(batch) : message) satisfies ToChild)
   } catch (error) {
     // An interrupt the channel refuses is dropped: the pool's grace period still stops the task.
-    if (!('tasks' in message)) return
-    return sendEach(id, state, message, error)
+    if (!batch) return
+    return sendEach(id, state, batch, error)
   }
-  if ('tasks' in message) noteSent(state, message.tasks)
+  if (batch) noteSent(state, batch.tasks)
 }
 
 function noteSent(state: Child, tasks: unknown[]): void {
@@ -220,12 +222,12 @@ function noteSent(state: Child, tasks: unknown[]): void {
 function sendEach(id: number, state: Child, batch: TaskBatch, batchError: unknown): void {
   const results: unknown[] = []
   // The definitions are plain data; later tasks need them even if none of these go.
-  if (batch.defs) state.process.send({ defs: batch.defs, tasks: [] })
+  if (batch.defs) state.process.send({ defs: batch.defs, tasks: [] } satisfies ToChild)
   for (let k = 0; k < taskCount(batch.tasks); k++) {
     const task: unknown[] = []
     copyTask(batch.tasks, k, task)
     try {
-      state.process.send({ tasks: task })
+      state.process.send(packTasks({ tasks: task }) satisfies ToChild)
       noteSent(state, task)
     } catch (error) {
       const args = inspect(taskArgs(task, 0), { depth: 1, breakLength: Infinity })
