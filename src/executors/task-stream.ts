@@ -10,7 +10,7 @@ import { STREAM_WINDOW } from '../wire/protocol.js'
  * What `stream()` returns: the values a generator task yields, in order, for
  * `for await...of`, and `result`, the Future of the value it returns.
  *
- * The worker runs at most STREAM_WINDOW (64) items ahead of the consumer,
+ * The worker runs at most STREAM_WINDOW (128) items ahead of the consumer,
  * which grants it credit as it takes items; one consumer at a time.
  * Leaving the loop early (`break`, a throw, `return()`) stops the generator:
  * its `finally` runs in the worker, and `result` fails with CancelledError

@@ -27,7 +27,7 @@ export type ToWorker = TaskBatch | InterruptRequest | StreamCredit
  * produces an item only with credit, and the consumer grants credit as it
  * takes items, up to this many beyond the last one taken.
  */
-export const STREAM_WINDOW = 64
+export const STREAM_WINDOW = 128
 
 export type WorkerEvent =
   | { event: 'ready' } // once per worker, after its initializer
