@@ -4,13 +4,12 @@
 // processes and the queue.
 
 import fc from 'fast-check'
-import { Redis } from 'ioredis'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ProgressReporter } from 'concurrent-futures'
 import { runInExecutorWith } from 'concurrent-futures/loop'
 import { reportProgress } from 'concurrent-futures/worker'
 import { localBackends, processPool, tasks, until } from './helpers.js'
-import { haveRedis, later, queueSuite, startWorker } from './queue-helpers.js'
+import { eventually, haveRedis, later, queueSuite, startWorker, withRedis } from './queue-helpers.js'
 
 afterEach(() => {
   vi.restoreAllMocks()
@@ -256,9 +255,7 @@ describe.runIf(haveRedis)('QueueExecutor progress', () => {
     let last = -1
     await ex.submitWith({ onProgress: (n) => ((count += 1), (last = n)) }, tasks.reportMany, 1_000_000)
     expect(last).toBe(999_999)
-    const admin = new Redis(suite.redis.url)
-    const events = await admin.xrange(`bull:${queue}:events`, '-', '+')
-    await admin.quit()
+    const events = await withRedis(suite.redis, (admin) => admin.xrange(`bull:${queue}:events`, '-', '+'))
     const written = events.filter(([, fields]) => fields[1] === 'progress').length
     expect(written).toBe(count) // each write read once
     expect(written).toBeLessThan(2000)
@@ -283,17 +280,14 @@ describe.runIf(haveRedis)('QueueExecutor progress', () => {
     const f = ex.submitWith({ onProgress: (value) => seen.push(value) }, tasks.add, 1, 2)
     const raw = inspect(queue)
     let id: string | undefined
-    for (let tries = 0; !id && tries < 200; tries++) {
-      id = (await raw.getJobs(['waiting']))[0]?.id
-      if (!id) await later(20)
-    }
-    const admin = new Redis(suite.redis.url)
+    await eventually(async () => (id = (await raw.getJobs(['waiting']))[0]?.id) !== undefined, 10_000)
     const events = `bull:${queue}:events`
-    await admin.xadd(events, '*', 'event', 'progress', 'jobId', id!, 'data', 'not JSON{')
-    await admin.xadd(events, '*', 'event', 'progress', 'jobId', id!)
-    await admin.xadd(events, '*', 'event', 'progress', 'jobId', id!, 'data', '{"__proto__":{"polluted":true},"n":1}')
-    await admin.xadd(events, '*', 'event', 'progress', 'data', '2')
-    await admin.quit()
+    await withRedis(suite.redis, async (admin) => {
+      await admin.xadd(events, '*', 'event', 'progress', 'jobId', id!, 'data', 'not JSON{')
+      await admin.xadd(events, '*', 'event', 'progress', 'jobId', id!)
+      await admin.xadd(events, '*', 'event', 'progress', 'jobId', id!, 'data', '{"__proto__":{"polluted":true},"n":1}')
+      await admin.xadd(events, '*', 'event', 'progress', 'data', '2')
+    })
     await until(() => seen.length === 1)
     expect(seen).toEqual([JSON.parse('{"__proto__":{"polluted":true},"n":1}')])
     expect(({} as { polluted?: boolean }).polluted).toBeUndefined()

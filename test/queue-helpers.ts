@@ -5,6 +5,7 @@ import { fork, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Queue } from 'bullmq'
+import { Redis } from 'ioredis'
 import { QueueExecutor, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startRedis, type RedisServer } from '../bench/redis-server.js'
@@ -67,6 +68,25 @@ export function startWorker(redis: RedisServer, queue: string, ...args: string[]
 }
 
 export const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+/** Polls an async condition (a Redis read, say) until it holds. */
+export async function eventually(condition: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`)
+    await later(20)
+  }
+}
+
+/** Runs `use` with a plain ioredis client, closed however `use` ends. */
+export async function withRedis<T>(redis: RedisServer, use: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis(redis.url)
+  try {
+    return await use(client)
+  } finally {
+    client.disconnect()
+  }
+}
 
 /**
  * A describe block's Redis, and what its tests start (workers, executors, BullMQ inspectors), stopped after

@@ -3,7 +3,6 @@
 // going away. A real redis-server and real worker processes, killed for real.
 
 import { Queue, Worker as BullWorker, type Job } from 'bullmq'
-import { Redis } from 'ioredis'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
@@ -16,7 +15,7 @@ import { fromModule, taskRef, TimeoutError, WorkerLost, type Future } from 'conc
 import { JobLost, QueueExecutor, QueueUnavailable, type QueueExecutorOptions } from 'concurrent-futures/queue'
 import { tasks, until } from './helpers.js'
 import type { ThrownSpec } from './fixtures/hostile.js'
-import { haveRedis, later, queueSuite, startRedis, startWorker, tasksModule, type RedisServer, type WorkerProcess } from './queue-helpers.js'
+import { eventually, haveRedis, later, queueSuite, startRedis, startWorker, tasksModule, withRedis, type RedisServer, type WorkerProcess } from './queue-helpers.js'
 
 const hostileModule = new URL('./fixtures/hostile.ts', import.meta.url)
 const hostile = fromModule<typeof import('./fixtures/hostile.js')>(hostileModule)
@@ -28,15 +27,6 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
   beforeAll(() => {
     redis = suite.redis
   })
-
-  /** Polls an async condition until it holds. */
-  async function eventually(condition: () => Promise<boolean>, ms: number): Promise<void> {
-    const deadline = Date.now() + ms
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`)
-      await later(20)
-    }
-  }
 
   const scratch = (): string => join(mkdtempSync(join(tmpdir(), 'cf-queue-')), 'log')
   const lines = (path: string): string[] => readFileSync(path, 'utf8').trim().split('\n')
@@ -178,13 +168,13 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       await eventually(async () => (await raw.getWaitingCount()) === 2, 10_000)
       const [first, second] = (await raw.getJobs(['waiting'])).sort((x, y) => (x.timestamp - y.timestamp) || x.id!.localeCompare(y.id!))
       const [ida, idb] = first!.id!.endsWith('-0') ? [first!.id!, second!.id!] : [second!.id!, first!.id!]
-      const admin = new Redis(redis.url)
       const events = `bull:${queue}:events`
-      await admin.xadd(events, '*', 'event', 'completed', 'jobId', ida, 'returnvalue', 'not JSON')
-      await admin.xadd(events, '*', 'event', 'completed', 'jobId', idb, 'returnvalue', '[1]')
-      await admin.xadd(events, '*', 'event', 'completed', 'returnvalue', '{}')
-      await admin.xadd(events, '*', 'jobId', ida, 'event', 'removed', 'jobId', 'twice')
-      await admin.quit()
+      await withRedis(redis, async (admin) => {
+        await admin.xadd(events, '*', 'event', 'completed', 'jobId', ida, 'returnvalue', 'not JSON')
+        await admin.xadd(events, '*', 'event', 'completed', 'jobId', idb, 'returnvalue', '[1]')
+        await admin.xadd(events, '*', 'event', 'completed', 'returnvalue', '{}')
+        await admin.xadd(events, '*', 'jobId', ida, 'event', 'removed', 'jobId', 'twice')
+      })
       expect((a.exception(10_000) as Error).message).toMatch(/completed with a return value this library does not write: not JSON/)
       expect((b.exception(10_000) as Error).message).toMatch(/completed with a return value this library does not write: \[1\]/)
       const worker = startWorker(redis, queue)
@@ -195,17 +185,17 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
 
     it('interrupt messages another client publishes crash no worker, and the oldest are forgotten past 10,000', async () => {
       const { queue, served } = await serveQueue(1)
-      const admin = new Redis(redis.url)
       const channel = `bull:${queue}:cf:interrupt`
-      for (const junk of ['not JSON', '5', 'null', '{"jobId":5}', '{"jobId":"__proto__","reason":{"toString":1}}', '{"jobId":"constructor"}', '[]']) await admin.publish(channel, junk)
       const say = (jobId: string): string => JSON.stringify({ jobId, reason: 'from elsewhere' })
-      await admin.publish(channel, say('early'))
-      await admin.publish(channel, say('recent'))
-      const pipeline = admin.pipeline()
-      for (let i = 0; i < 12_000; i++) pipeline.publish(channel, say(`fake-${i}`))
-      await pipeline.exec()
-      await admin.publish(channel, say('recent'))
-      await admin.quit()
+      await withRedis(redis, async (admin) => {
+        for (const junk of ['not JSON', '5', 'null', '{"jobId":5}', '{"jobId":"__proto__","reason":{"toString":1}}', '{"jobId":"constructor"}', '[]']) await admin.publish(channel, junk)
+        await admin.publish(channel, say('early'))
+        await admin.publish(channel, say('recent'))
+        const pipeline = admin.pipeline()
+        for (let i = 0; i < 12_000; i++) pipeline.publish(channel, say(`fake-${i}`))
+        await pipeline.exec()
+        await admin.publish(channel, say('recent'))
+      })
       await later(1500) // heard by the worker
       const raw = inspect(queue)
       await raw.add('identity', { args: ['ran'] }, { jobId: 'early' })
@@ -419,9 +409,7 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
           const counts = await raw.getJobCounts('waiting', 'active', 'delayed')
           return counts.waiting! + counts.active! + counts.delayed! === 0
         }, 60_000)
-        const admin = new Redis(redis.url)
-        await admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0) // what maxLenEvents does to a client that reads too late
-        await admin.quit()
+        await withRedis(redis, (admin) => admin.xtrim(`bull:${queue}:events`, 'MAXLEN', 0)) // what maxLenEvents does to a client that reads too late
         await later(paused + (options.reconcileMs ?? 0) - Date.now()) // so that every job is overdue when the client comes back
         client.kill('SIGCONT')
         client.stdin!.write('go\n')
@@ -471,13 +459,12 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       const ex = executor(queue, { reconcileMs: 200 })
       const f = ex.submit(tasks.add, 1, 1)
       const raw = inspect(queue)
-      let job: Job | undefined
-      while (!job) [job] = await raw.getJobs(['waiting'])
-      const client = new Redis(redis.url)
-      await client.multi().lrem(`bull:${queue}:wait`, 0, job.id!).del(`bull:${queue}:${job.id}`).exec() // behind BullMQ's back: no event
-      await client.quit()
+      let waiting: Job[] = []
+      await eventually(async () => (waiting = await raw.getJobs(['waiting'])).length > 0, 10_000)
+      const id = waiting[0]!.id!
+      await withRedis(redis, (admin) => admin.multi().lrem(`bull:${queue}:wait`, 0, id).del(`bull:${queue}:${id}`).exec()) // behind BullMQ's back: no event
       const lost = f.exception(10_000) as JobLost
-      expect([lost, lost.jobId, lost.started, f.cancelled()]).toEqual([expect.any(JobLost), job.id, false, false])
+      expect([lost, lost.jobId, lost.started, f.cancelled()]).toEqual([expect.any(JobLost), id, false, false])
       expect(lost.message).toMatch(/is lost: Redis no longer holds it/)
     })
   })
