@@ -3,6 +3,10 @@
 // floods (tasks/s, and the client's CPU per job), single round trips (p50,
 // p99), and map with a chunksize. Plain BullMQ is a Queue, a QueueEvents and
 // an inline worker, its jobs added one `add` each or with one `addBulk`.
+// Both sets of workers run side by side and the setups take turns, a flood
+// (or a round trip) each, so load from elsewhere falls on all of them alike:
+// on a shared machine, setups measured seconds apart differ by more than the
+// setups themselves.
 
 import { Queue, QueueEvents } from 'bullmq'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -14,17 +18,17 @@ import { startRedis, type RedisServer } from './redis-server.js'
 import { tasks, tasksUrl } from './workloads.js'
 
 const FLOOD = 2_000
-const ROUNDS = 3
+const ROUNDS = 5
 const LATENCY_SAMPLES = 200
 const CHUNKSIZE = 100
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const rawWorker = fileURLToPath(new URL('./raw-bullmq-worker.js', import.meta.url))
 
-/** What one setup achieved: floods per second and the client's CPU µs per job (best round), round trips in ms. */
-interface Figures { flood: number; cpuUs: number; p50: number; p99: number }
-
 /** A setup under test: `flood(n)` runs n no-op jobs to their end, `one()` one. */
 interface Target { flood(n: number): PromiseLike<unknown>; one(): PromiseLike<unknown> }
+
+/** What a setup measured: per round, tasks/s and the client's CPU µs per job; round trips in ms, sorted. */
+interface Measured { rates: number[]; cpuUs: number[]; latencies: number[] }
 
 export async function benchQueue(): Promise<void> {
   if (spawnSync('redis-server', ['--version']).status !== 0) return skipped('queue: no-op tasks/s', 'redis-server is not installed')
@@ -32,36 +36,40 @@ export async function benchQueue(): Promise<void> {
   const lines = ['| workers | setup | no-op tasks/s | client CPU µs/job | p50 ms | p99 ms | tasks/s vs add | vs addBulk | p50 vs add |', '|---|---|---|---|---|---|---|---|---|']
   try {
     for (const count of [1, 2, 4]) {
-      console.error(`queue: ${count} worker process${count > 1 ? 'es' : ''}`)
+      console.error(`queue: ${count} worker process${count > 1 ? 'es' : ''} of each kind`)
       const rawQueue = `raw-${count}`
-      const raws = await startWorkers([rawWorker, redis.url, rawQueue], count)
-      const plain = await plainBullmq(redis, rawQueue)
-      const add = await measure(plain.add)
-      const bulk = await measure(plain.bulk)
-      await plain.close()
-      await stop(raws)
       const queue = `cf-${count}`
-      const workers = await startWorkers([cli, 'worker', '--queue', queue, '--tasks', fileURLToPath(tasksUrl), '--redis', redis.url, '--concurrency', '1'], count)
+      const workers = await Promise.all([
+        startWorkers([rawWorker, redis.url, rawQueue], count),
+        startWorkers([cli, 'worker', '--queue', queue, '--tasks', fileURLToPath(tasksUrl), '--redis', redis.url, '--concurrency', '1'], count),
+      ])
+      const plain = await plainBullmq(redis, rawQueue)
       const ex = new QueueExecutor({ connection: redis.url, queue, removeOnComplete: true })
-      const ours = await measure({
-        flood: (n) => Promise.all(Array.from({ length: n }, (_, i) => ex.submit(tasks.noop, i))),
-        one: () => ex.submit(tasks.noop, 0),
-      })
-      const mapped = await measure({
-        flood: async (n) => [...ex.map(tasks.noop, Array.from({ length: n }, (_, i) => i), { chunksize: CHUNKSIZE })],
-        one: () => ex.submit(tasks.noop, 0),
-      })
+      const [add, bulk, ours, mapped] = await measure([
+        plain.add,
+        plain.bulk,
+        { flood: (n) => Promise.all(Array.from({ length: n }, (_, i) => ex.submit(tasks.noop, i))), one: () => ex.submit(tasks.noop, 0) },
+        { flood: async (n) => [...ex.map(tasks.noop, Array.from({ length: n }, (_, i) => i), { chunksize: CHUNKSIZE })] },
+      ])
       await ex.shutdown()
-      await stop(workers)
-      const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`
-      const line = (setup: string, f: Figures, vs = true): string =>
-        `| ${count} | ${setup} | ${Math.round(f.flood)} | ${Math.round(f.cpuUs)} | ${f.p50.toFixed(2)} | ${f.p99.toFixed(2)} | ${vs ? `${ratio(f.flood, add.flood)} | ${ratio(f.flood, bulk.flood)} | ${ratio(f.p50, add.p50)}` : '– | – | –'} |`
-      lines.push(line('BullMQ add', add, false), line('BullMQ addBulk', bulk, false), line('QueueExecutor submit', ours), `| ${count} | QueueExecutor map, chunksize ${CHUNKSIZE} | ${Math.round(mapped.flood)} | ${Math.round(mapped.cpuUs)} | – | – | ${ratio(mapped.flood, add.flood)} | ${ratio(mapped.flood, bulk.flood)} | – |`)
+      await plain.close()
+      await Promise.all(workers.map(stop))
+      const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+      const at = (list: number[], q: number): number => list[Math.floor(list.length * q)]!
+      // Each round's ratio, then their median: a round compares setups measured moments apart.
+      const ratio = (a: Measured, b: Measured): string => `${median(a.rates.map((rate, i) => rate / b.rates[i]!)).toFixed(2)}×`
+      const line = (setup: string, m: Measured, vs = true): string => {
+        const latency = m.latencies.length > 0 ? [at(m.latencies, 0.5).toFixed(2), at(m.latencies, 0.99).toFixed(2)] : ['–', '–']
+        const p50 = m.latencies.length > 0 ? `${(at(m.latencies, 0.5) / at(add.latencies, 0.5)).toFixed(2)}×` : '–'
+        return `| ${count} | ${setup} | ${Math.round(median(m.rates))} | ${Math.round(median(m.cpuUs))} | ${latency.join(' | ')} | ${vs ? `${ratio(m, add)} | ${ratio(m, bulk)} | ${p50}` : '– | – | –'} |`
+      }
+      lines.push(line('BullMQ add', add, false), line('BullMQ addBulk', bulk, false), line('QueueExecutor submit', ours), line(`QueueExecutor map, chunksize ${CHUNKSIZE}`, mapped))
     }
   } finally {
     redis.stop()
   }
-  console.log(`\nqueue: ${FLOOD} no-op jobs per flood (best of ${ROUNDS}), ${LATENCY_SAMPLES} single round trips; goal: tasks/s ≥ 1.0× add, ≥ 0.8× addBulk, p50 ≤ 1.3× add, CPU/job ≤ plain`)
+  console.log(`\nqueue: ${FLOOD} no-op jobs per flood, medians of ${ROUNDS} rounds in which the setups take turns; ${LATENCY_SAMPLES} single round trips each, taking turns; ` +
+    'goal: tasks/s ≥ 1.0× add, ≥ 0.8× addBulk, p50 ≤ 1.3× add, CPU/job ≤ plain')
   console.log(lines.join('\n'))
 }
 
@@ -102,27 +110,31 @@ async function plainBullmq(redis: RedisServer, name: string): Promise<{ add: Tar
   }
 }
 
-async function measure(target: Target): Promise<Figures> {
-  await target.flood(200) // warm
-  let flood = 0
-  let cpuUs = Infinity
-  for (let i = 0; i < ROUNDS; i++) {
-    const cpu = process.cpuUsage()
-    const start = performance.now()
-    await target.flood(FLOOD)
-    const ms = performance.now() - start
-    const used = process.cpuUsage(cpu)
-    flood = Math.max(flood, (FLOOD * 1000) / ms)
-    cpuUs = Math.min(cpuUs, (used.user + used.system) / FLOOD)
+/** The setups' floods, a round of each in turn, then their round trips, one of each in turn (a setup without `one` has none). */
+async function measure<T extends ReadonlyArray<Pick<Target, 'flood'> & Partial<Target>>>(targets: readonly [...T]): Promise<{ [K in keyof T]: Measured }> {
+  for (const target of targets) await target.flood(200) // warm
+  const measured = targets.map((): Measured => ({ rates: [], cpuUs: [], latencies: [] }))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, target] of targets.entries()) {
+      const cpu = process.cpuUsage()
+      const start = performance.now()
+      await target.flood(FLOOD)
+      const ms = performance.now() - start
+      const used = process.cpuUsage(cpu)
+      measured[i]!.rates.push((FLOOD * 1000) / ms)
+      measured[i]!.cpuUs.push((used.user + used.system) / FLOOD)
+    }
   }
-  const latencies: number[] = []
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const start = performance.now()
-    await target.one()
-    latencies.push(performance.now() - start)
+  for (let sample = 0; sample < LATENCY_SAMPLES; sample++) {
+    for (const [i, target] of targets.entries()) {
+      if (!target.one) continue
+      const start = performance.now()
+      await target.one()
+      measured[i]!.latencies.push(performance.now() - start)
+    }
   }
-  latencies.sort((a, b) => a - b)
-  return { flood, cpuUs, p50: latencies[Math.floor(LATENCY_SAMPLES * 0.5)]!, p99: latencies[Math.floor(LATENCY_SAMPLES * 0.99)]! }
+  for (const m of measured) m.latencies.sort((a, b) => a - b)
+  return measured as { [K in keyof T]: Measured }
 }
 
 /** `count` worker processes (node `args`), once they all serve their queue. */
