@@ -201,6 +201,23 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     await held[1]!.return()
   })
 
+  it('a blocking result() on a task running beside a stalled stream waits for it, on a worker past the autoscaler\'s target too', async (ctx) => {
+    const pool = make({ autoscale: { minWorkers: 1 }, maxWorkers: 2 })
+    const backlog = Array.from({ length: 400 }, () => pool.submitWith({ priority: 10 }, tasks.sleepSync, 10))
+    // A loaded machine may never give the autoscaler cause to grow: then this test has nothing to check.
+    await until(() => pool.workerCount === 2, 15_000).catch(() => ctx.skip())
+    // Ahead of the backlog, they take the two workers; then, the backlog gone, the probe of a second
+    // worker is taken back: the target is 1 while both workers still run.
+    const long = pool.submit(tasks.sleepSync, 2000)
+    const held = pool.stream(streams.count, 10 * STREAM_WINDOW)
+    await until(() => long.running() && !held.result.done())
+    for (const future of backlog) future.cancel()
+    await sleep(800)
+    if (pool.workerCount < 2) ctx.skip()
+    expect(long.result()).toBe(2000)
+    await held.return()
+  })
+
   it('a stream that ended before the consumer stopped keeps its result', async () => {
     const pool = make()
     const stream = pool.stream(streams.count, 3)

@@ -97,10 +97,13 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   /** Timed actions of jobs: timeouts, grace periods. */
   readonly #deadlines = new Deadlines<Job>()
   readonly #fruitless = new FruitlessDeaths()
-  /** Busy while a job could still settle (a timeout ends a stalled stream too). */
+  /**
+   * Busy while a job could still settle (a timeout ends a stalled stream too). The workers that could run
+   * one are those running now, past the autoscaler's target too, and those it may still start.
+   */
   readonly #source = {
     drain: () => this.#drain(),
-    busy: () => this.#streams.allowProgress(this.#life.live, this.#target()) || this.#deadlines.wakeAt() < Infinity,
+    busy: () => this.#streams.allowProgress(this.#life.live, Math.max(this.members.length, this.#target())) || this.#deadlines.wakeAt() < Infinity,
     wakeAt: () => this.#deadlines.wakeAt(),
     waitsForThisThread: () => this.#streams.deadlockHint(),
   }
