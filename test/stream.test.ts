@@ -218,6 +218,19 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     await held.return()
   })
 
+  it.each(['setResult', 'setException'] as const)('a stream whose result its user settles with %s is stopped: its worker is free again', async (how) => {
+    const pool = make({ maxWorkers: 1 })
+    const path = notePath()
+    const stream = pool.stream(streams.produce, path)
+    expect(await stream.next()).toEqual({ done: false, value: 0 })
+    if (how === 'setResult') stream.result.setResult('settled by its user')
+    else stream.result.setException(new RangeError('settled by its user'))
+    await until(() => readNote(path).closed)
+    const after = pool.submit(tasks.add, 2, 3)
+    expect(after.result(10_000)).toBe(5)
+    expect(await stream.next()).toEqual({ done: false, value: 1 }) // what came before the end is still there
+  })
+
   it('a stream that ended before the consumer stopped keeps its result', async () => {
     const pool = make()
     const stream = pool.stream(streams.count, 3)

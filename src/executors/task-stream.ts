@@ -14,7 +14,8 @@ import { STREAM_WINDOW } from '../wire/protocol.js'
  * which grants it credit as it takes items; one consumer at a time.
  * Leaving the loop early (`break`, a throw, `return()`) stops the generator:
  * its `finally` runs in the worker, and `result` fails with CancelledError
- * (unless the generator had returned already). An error in the generator,
+ * (unless the generator had returned already); settling `result` yourself
+ * stops it too. An error in the generator,
  * a cancel, the signal or timeout of `streamWith()`, or the worker's death
  * ends the iteration, after the items that came before it, with the error
  * `result` fails with.
@@ -36,7 +37,7 @@ export interface TaskStream<Y, R> extends AsyncIterableIterator<Y, undefined, un
 export interface StreamLink {
   /** Lets the worker produce `credit` more items. */
   grant(credit: number): void
-  /** Stops the task: the consumer wants no more. */
+  /** Stops the task if its worker still runs it: the consumer wants no more. */
   stop(): void
 }
 
@@ -63,7 +64,12 @@ export class StreamReader implements TaskStream<unknown, unknown> {
   connect(result: Future<unknown>, link: StreamLink): void {
     this.result = result
     this.#link = link
-    result.watch(() => this.#serve())
+    result.watch(() => {
+      // Settled by its user before the generator returned, the stream gets no more credit: stopped
+      // now, the generator does not hold its worker for ever (a finished task is not stopped again).
+      link.stop()
+      this.#serve()
+    })
   }
 
   /** Items from the worker, in the order it yielded them. */

@@ -242,7 +242,13 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
     const { signal, transfer = NO_TRANSFER, timeoutMs, priority = 0 } = options // checked by submitWith()
     const site = this.#submitStacks ? submitSite() : noSite
     const job = new Job(this.#jobOwner, { id: this.#nextId++, spec: specOf(fn), args, chunk, transfer, submitSite: site, timeoutMs, signalled: signal !== undefined, pin, priority, stream })
-    stream?.connect(job.future, { grant: (credit) => this.#crew.holding(job)?.grant(job, credit), stop: () => this.#interrupt(job, new CancelledError('the consumer stopped the stream before the task returned')) })
+    stream?.connect(job.future, {
+      grant: (credit) => this.#crew.holding(job)?.grant(job, credit),
+      // A settled job's slot may be another's by now: a settled one is stopped only while its worker still runs it.
+      stop: () => {
+        if (!job.future.done() || this.#crew.holding(job)) this.#interrupt(job, new CancelledError('the consumer stopped the stream before the task returned'))
+      },
+    })
     this.#life.started()
     this.#queue.push(job)
     this.#kick()
