@@ -364,6 +364,23 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     }
   })
 
+  it('a stream waits for a busy worker rather than take the idle one holding a remote object', async () => {
+    const pool = make({ maxWorkers: 2 })
+    const busy = pool.submit(tasks.sleepSync, 300) // the object goes to the other worker
+    await using counter = await remote<typeof import('./fixtures/tasks.js').Counter>(pool, new URL('./fixtures/tasks.ts', import.meta.url), 'Counter')
+    await busy
+    const later = pool.submit(tasks.sleepSync, 500)
+    const stream = pool.stream(streams.count, 1000)
+    let sum = 0
+    for await (const item of stream) {
+      const race = await Promise.race([counter.add(1), sleep(3000).then(() => 'stuck behind the stream')])
+      expect(race).toBe(item + 1)
+      sum += item
+    }
+    expect(sum).toBe((999 * 1000) / 2)
+    expect(await later).toBe(500)
+  })
+
   it('stopping at any point never hangs, and every stop closes the generator (20 rounds)', async () => {
     const pool = make({ maxWorkers: 1 })
     for (let round = 0; round < 20; round++) {

@@ -40,21 +40,30 @@ export const SPAWN = Symbol('spawn')
  *
  * A stream runs alone: it holds its worker for as long as its consumer
  * takes, which no job queued behind it should wait for. For the same reason
- * it goes to a worker holding remote objects only when no other can run it:
- * their calls would wait behind it (and its consumer may be waiting on them).
+ * it goes to a worker holding remote objects only when every worker holds
+ * some: their calls would wait behind it, and its consumer may be waiting on
+ * them. It rather waits for a worker without any, even a busy one.
  */
 export function pickWorker<M extends Candidate>(members: readonly M[], interruptible: boolean, limits: DispatchLimits, stream = false): M | typeof SPAWN | undefined {
   const alone = (limits.interruptAlone && interruptible) || stream
+  const shunPinned = stream && !allPinned(members, limits.workers)
   let best: M | undefined
   for (let i = 0; i < members.length && i < limits.workers; i++) {
     const member = members[i]!
     // A worker holding remote objects cannot be recycled, so its quota does not stop it taking work.
     const spent = member.assigned >= limits.maxTasksPerWorker && member.pinned.size === 0
     if (member.retiring || member.jobs.size >= member.window || spent) continue
-    if (member.streams > 0 || (alone && member.jobs.size > 0)) continue
+    if (member.streams > 0 || (alone && member.jobs.size > 0) || (shunPinned && member.pinned.size > 0)) continue
     if (limits.interruptAlone && !alone && member.interruptible > 0) continue
-    if (!best || member.jobs.size < best.jobs.size || (stream && best.pinned.size > 0 && member.pinned.size === 0)) best = member
+    if (!best || member.jobs.size < best.jobs.size) best = member
   }
-  if ((!best || best.jobs.size > 0 || (stream && best.pinned.size > 0)) && members.length < limits.workers) return SPAWN
+  if ((!best || best.jobs.size > 0) && members.length < limits.workers) return SPAWN
   return best
+}
+
+/** Whether every worker there may be holds remote objects. */
+function allPinned(members: readonly Candidate[], workers: number): boolean {
+  if (members.length < workers) return false
+  for (let i = 0; i < workers; i++) if (members[i]!.pinned.size === 0) return false
+  return true
 }
