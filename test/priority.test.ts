@@ -188,9 +188,9 @@ describe('priority, on a thread pool', () => {
 
 describe('JobQueue (property)', () => {
   /** Jobs as the queue sees them: a priority, an id in submit order, and whether it was cancelled. */
-  type Fake = Pick<Job, 'priority' | 'id'> & { cancelled: boolean; future: { done(): boolean } }
+  type Fake = Pick<Job, 'priority' | 'id' | 'waiting'> & { cancelled: boolean; future: { done(): boolean } }
   const fake = (priority: number, id: number): Fake => {
-    const job: Fake = { priority, id, cancelled: false, future: { done: () => job.cancelled } }
+    const job: Fake = { priority, id, waiting: false, cancelled: false, future: { done: () => job.cancelled } }
     return job
   }
   const op = fc.oneof(
@@ -228,8 +228,9 @@ describe('JobQueue (property)', () => {
           } else if ('cancel' in step) {
             const pending = waiting.filter((job) => !job.cancelled)
             if (pending.length === 0) continue
-            pending[step.cancel % pending.length]!.cancelled = true
-            queue.settledWhileWaiting()
+            const job = pending[step.cancel % pending.length]!
+            job.cancelled = true
+            queue.settled(job as unknown as Job)
           } else {
             // Jobs taken come back, in any order: a lost worker's in the order it was given them, but
             // workers are lost one after another, and a job can come back alone.
@@ -251,6 +252,30 @@ describe('JobQueue (property)', () => {
 })
 
 describe('JobQueue memory', () => {
+  it('a cancel-and-submit storm on a full queue: each cancel frees one place at once, and the cancelled are swept before they outnumber the live', () => {
+    const queue = new JobQueue(1000)
+    const jobs: Array<Job & { cancelled: boolean }> = []
+    const push = (id: number): void => {
+      const job = { priority: id % 3, id, waiting: false, cancelled: false, future: { done: () => job.cancelled } }
+      jobs.push(job as unknown as Job & { cancelled: boolean })
+      queue.push(job as unknown as Job)
+    }
+    for (let id = 0; id < 1000; id++) push(id)
+    let largest = 0
+    for (let i = 0; i < 20_000; i++) {
+      expect(queue.hasRoom()).toBe(false)
+      const job = jobs[i]!
+      job.cancelled = true
+      queue.settled(job)
+      expect(queue.hasRoom()).toBe(true)
+      push(1000 + i)
+      largest = Math.max(largest, queue.length)
+    }
+    expect(largest).toBeLessThanOrEqual(2 * 1000 + 1)
+    const live = queue.all().filter((job) => !job.future.done())
+    expect(live.map((job) => job.id).sort((a, b) => a - b)).toEqual(jobs.slice(-1000).map((job) => job.id))
+  })
+
   it('lets go of the jobs it gave out, though it never empties (a producer refilling it as it drains)', async () => {
     setFlagsFromString('--expose_gc')
     const gc = runInNewContext('gc') as () => void

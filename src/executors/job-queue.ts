@@ -6,14 +6,17 @@
 // before the others, so tasks given no priority pay nothing for them. The
 // other lanes holding jobs are found by priority in a map and kept in a
 // binary heap, so even a priority per task costs O(log n). A job cancelled
-// while it waits keeps its place until dispatch meets it, but a full queue
-// sweeps such jobs out before it refuses a submit: they hold no room.
+// while it waits holds no room (maxQueued counts the live ones) but keeps its
+// place until dispatch meets it, or until such jobs outnumber the live ones:
+// then one sweep drops them all, so a cancel costs O(1) amortized.
 
 import { QueueFullError } from '../concurrent/errors.js'
 import type { Job } from './job.js'
 
 /** The cleared slots a lane drops at once, when they are at least half of it: rarely, and in one copy. */
 const COMPACT_AT = 1024
+/** The fewest cancelled jobs swept out at once (when they also outnumber the live ones). */
+const SWEEP_AT = 64
 
 /** The waiting jobs of one priority, first in first out. */
 class Lane {
@@ -66,9 +69,9 @@ class Lane {
     return this.#jobs.slice(this.#head) as Job[]
   }
 
-  /** Drops the jobs whose futures are done (cancelled while they waited); gives how many it dropped. */
+  /** Drops the jobs that settled while they waited; gives how many it dropped. */
   dropSettled(): number {
-    const waiting = this.all().filter((job) => !job.future.done())
+    const waiting = this.all().filter((job) => job.waiting)
     const dropped = this.length - waiting.length
     this.#jobs = waiting
     this.#head = 0
@@ -85,22 +88,23 @@ export class JobQueue {
   /** How many jobs the lanes other than #first hold. */
   #othersLength = 0
   #roomWaiters: Array<() => void> = []
-  /** A job may have settled while it waited: it holds its place until dispatch reaches it, or a full queue sweeps. */
-  #settledWaiting = false
+  /** Jobs waiting whose futures are not done: what maxQueued bounds. */
+  #live = 0
+  /** Jobs that settled while they waited, still in their lanes. */
+  #dead = 0
 
   constructor(readonly maxQueued: number) {}
 
   hasRoom(): boolean {
-    if (this.length < this.maxQueued) return true
-    if (!this.#settledWaiting) return false
-    this.#settledWaiting = false
-    this.#dropSettled()
-    return this.length < this.maxQueued
+    return this.#live < this.maxQueued
   }
 
-  /** A job settled (was cancelled) while it waited: a full queue has room once it is swept out. */
-  settledWhileWaiting(): void {
-    this.#settledWaiting = true
+  /** `job`'s future settled: if it waited here (it was cancelled), it holds no room any more. */
+  settled(job: Job): void {
+    if (!job.waiting) return
+    job.waiting = false
+    this.#live--
+    if (++this.#dead >= SWEEP_AT && this.#dead > this.#live) this.#dropSettled()
     this.wakeWaiters(true)
   }
 
@@ -121,11 +125,14 @@ export class JobQueue {
     for (const resolve of this.#roomWaiters.splice(0)) resolve()
   }
 
+  /** Jobs in the lanes, those cancelled while they waited and not swept yet included. */
   get length(): number {
     return this.#first.length + this.#othersLength
   }
 
   push(job: Job): void {
+    job.waiting = true
+    this.#live++
     if (job.priority === 0) return this.#first.push(job)
     this.#lane(job.priority).push(job)
     this.#othersLength++
@@ -138,6 +145,11 @@ export class JobQueue {
 
   /** Drops the job peek() gave. */
   shift(): void {
+    const job = this.peek()!
+    if (job.waiting) {
+      job.waiting = false
+      this.#live--
+    } else this.#dead--
     if (this.#first.length > 0) return this.#first.shift()
     const lane = this.#heap[0]!
     lane.shift()
@@ -149,6 +161,10 @@ export class JobQueue {
   putBack(jobs: Job[]): void {
     const byLane = new Map<Lane, Job[]>()
     for (const job of [...jobs].sort((a, b) => a.id - b.id)) {
+      // One its user settled while a worker held it comes back as settled: it holds no room.
+      job.waiting = !job.future.done()
+      if (job.waiting) this.#live++
+      else this.#dead++
       const lane = job.priority === 0 ? this.#first : this.#lane(job.priority)
       const group = byLane.get(lane)
       if (group) group.push(job)
@@ -169,6 +185,8 @@ export class JobQueue {
   /** Empties the queue, giving what it held. */
   takeAll(): Job[] {
     const jobs = this.all()
+    for (const job of jobs) job.waiting = false
+    this.#live = this.#dead = 0
     this.#first = new Lane(0)
     this.#lanes = new Map()
     this.#heap = []
@@ -178,6 +196,7 @@ export class JobQueue {
 
   /** Sweeps settled jobs out of every lane, and the emptied lanes out of the map and the heap. */
   #dropSettled(): void {
+    this.#dead = 0
     this.#first.dropSettled()
     for (const lane of this.#heap) this.#othersLength -= lane.dropSettled()
     // Sorted by priority, the lanes left are a valid heap.

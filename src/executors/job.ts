@@ -51,6 +51,8 @@ export class Job implements Claim {
   readonly priority: number
   readonly stream: StreamReader | undefined
   slot = -1
+  /** It waits in the pool's queue, holding room there (set by JobQueue alone). */
+  waiting = false
   /** Why the pool asked the running task to stop; the future fails with it if the worker has to go. */
   interruptReason: unknown
   readonly #owner: JobOwner

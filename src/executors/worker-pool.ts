@@ -259,7 +259,7 @@ export abstract class WorkerPool<M extends PoolMember> extends Executor {
   #retire(job: Job): void {
     this.#deadlines.cancel(job)
     this.#life.finished()
-    if (job.slot < 0) this.#queue.settledWhileWaiting() // no worker holds it: it was cancelled in the queue
+    this.#queue.settled(job)
   }
 
   #kick(): void {
