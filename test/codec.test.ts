@@ -7,8 +7,8 @@
 import fc from 'fast-check'
 import { deserialize, serialize } from 'node:v8'
 import { describe, expect, it } from 'vitest'
-import { fromModule, type Executor } from 'concurrent-futures'
-import { futuresErrors, type FuturesError } from '../src/concurrent/errors.js'
+import { DeadlockError, fromModule, type Executor } from 'concurrent-futures'
+import { futuresErrors, nameErrors, type FuturesError } from '../src/concurrent/errors.js'
 import { CancelledError as LoopCancelledError, ExceptionGroup, InvalidStateError as LoopInvalidStateError } from '../src/loop/errors.js'
 import { decodeThrown, encodeThrown } from '../src/wire/error-codec.js'
 import type { Channel } from '../src/wire/channel.js'
@@ -85,12 +85,10 @@ function check(spec: ThrownSpec, decoded: unknown, channel: Channel, depth = 0):
   expect(decoded).toBeInstanceOf(Error)
   const error = decoded as Error & { errors?: unknown[] }
   if (e.proxy === 'hostile') return // nothing of it can be read: a plain Error saying so
-  if (e.throwing.includes('name')) expect(error.name).toBe('Error')
-  else {
-    const expected = e.name ?? (e.class === 'Custom' ? 'Error' : e.class)
-    expect(error.name).toBe(expected)
-    if (e.name === undefined && e.class !== 'Custom') expect(error).toBeInstanceOf(globalThis[e.class])
-  }
+  // The class it was, whatever its name says; a Custom class is an Error.
+  const Class = e.class === 'Custom' ? Error : globalThis[e.class]
+  expect(Object.getPrototypeOf(error)).toBe(Class.prototype)
+  expect(error.name).toBe(e.throwing.includes('name') ? Class.name : e.name ?? Class.name)
   if (!e.throwing.includes('message')) {
     if (clean(spec, channel)) expect(error.message).toBe(e.message)
     else expect(error.message.startsWith(e.message)).toBe(true)
@@ -177,9 +175,54 @@ describe('the error codec', () => {
       expect(Object.keys(error)).not.toContain('name')
       for (const channel of channels) {
         const decoded = decodeThrown(transports[channel](encodeThrown(error, channel))) as Error
-        expect([Object.getPrototypeOf(decoded), decoded.name, decoded.message]).toEqual([ErrorClass.prototype, name, 'm'])
+        expect(Object.getPrototypeOf(decoded)).toBe(ErrorClass.prototype)
+        expect([decoded.name, decoded.message]).toEqual([name, 'm'])
       }
     }
+  })
+
+  it("comes back as one of the library's classes only if it was one where it was thrown, whatever its name", () => {
+    const names = Object.keys(futuresErrors) as Array<keyof typeof futuresErrors>
+    /** Errors bearing a library name, and the class each really is. */
+    const bearers: Record<string, (name: keyof typeof futuresErrors, message: string) => [Error, object]> = {
+      library: (name, m) => [new (futuresErrors[name] as typeof FuturesError)(m, {} as never), futuresErrors[name].prototype],
+      librarySubclass: (name, m) => {
+        const Sub = class extends (futuresErrors[name] as typeof FuturesError) {}
+        return [new Sub(m, {} as never), futuresErrors[name].prototype]
+      },
+      // A second copy of the library (a worker loading dist/ while the caller runs src/) names its classes alike.
+      secondCopy: (name, m) => {
+        const Copy = class extends Error {}
+        nameErrors({ [name]: Copy })
+        return [new Copy(m), futuresErrors[name].prototype]
+      },
+      ownName: (name, m) => [Object.assign(new Error(m), { name }), Error.prototype],
+      builtin: (name, m) => [Object.assign(new TypeError(m), { name }), TypeError.prototype],
+      userClass: (name, m) => {
+        const User = class extends Error {}
+        Object.defineProperty(User.prototype, 'name', { value: name })
+        return [new User(m), Error.prototype]
+      },
+      domException: (name, m) => [new DOMException(m, name), Error.prototype], // AbortSignal.timeout()'s reason, as fetch() throws it
+    }
+    fc.assert(
+      fc.property(fc.constantFrom(...names), fc.constantFrom(...Object.keys(bearers)), fc.constantFrom(...channels), fc.string(), (name, bearer, channel, message) => {
+        const [error, prototype] = bearers[bearer]!(name, message)
+        const decoded = decodeThrown(transports[channel](encodeThrown(error, channel))) as Error
+        expect(Object.getPrototypeOf(decoded)).toBe(prototype)
+        expect([decoded.name, decoded.message]).toEqual([name, message])
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it("decodes a library name as an Error with that name when the record does not say it was the library's (another writer, an older worker)", () => {
+    for (const kind of [undefined, 'toString', '__proto__', 'ExceptionGroup', 5]) {
+      const decoded = decodeThrown({ error: { name: 'CancelledError', message: 'm', props: {}, ...(kind === undefined ? {} : { class: kind }) } }) as Error
+      expect(Object.getPrototypeOf(decoded)).toBe(Error.prototype)
+      expect([decoded.name, decoded.message]).toEqual(['CancelledError', 'm'])
+    }
+    expect(decodeThrown({ error: { name: 'TypeError', message: 'm', props: {} } })).toBeInstanceOf(TypeError) // a built-in's name still says its class
   })
 
   it('decodes an error named after any Object.prototype member, itself or in its cause, as an Error with that name', () => {
@@ -209,7 +252,7 @@ describe('the error codec', () => {
   it('decodes any JSON, as a hostile queue log line may hold, without throwing', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (outer, inner) => {
-        for (const record of [outer, { error: outer }, { error: { name: inner, message: outer, props: inner, cause: outer, errors: [inner] } }]) {
+        for (const record of [outer, { error: outer }, { error: { name: inner, class: outer, message: outer, props: inner, cause: outer, errors: [inner] } }]) {
           expect(() => decodeThrown(record, 'Error\n    at submit (x.ts:1:1)')).not.toThrow()
         }
       }),
@@ -299,6 +342,19 @@ describe.each(pools)('hostile errors through a real $name', ({ channel, make }) 
       { numRuns: 40 },
     )
     expect(ex.submit(tasks.add, 2, 2).result(10_000)).toBe(4)
+  })
+
+  it("a task's own error bearing a library name comes back as the Error it was; a library error keeps its class, both ways", async () => {
+    const ex = make()
+    for (const name of ['CancelledError', 'TimeoutError'] as const) {
+      const own = (await ex.submit(tasks.throwNamed, name, 'own').then(() => 'no error', (error: unknown) => error)) as Error
+      expect(Object.getPrototypeOf(own)).toBe(Error.prototype) // toBe: toEqual takes any two error prototypes as equal
+      expect([own.name, own.message]).toEqual([name, 'own'])
+    }
+    const library = ex.submit(tasks.throwLibrary, 'DeadlockError', 'nothing could end it').exception(10_000) as Error
+    expect([library instanceof DeadlockError, library.name, library.message]).toEqual([true, 'DeadlockError', 'nothing could end it'])
+    // The pool's TimeoutError, sent to the task as its interrupt reason.
+    expect(await ex.submitWith({ timeoutMs: 50 }, tasks.abortedByTimeout)).toBe(true)
   })
 
   it.runIf(channel !== 'json')('a Buffer result arrives as a Uint8Array, as its type says', async () => {

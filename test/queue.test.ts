@@ -134,6 +134,16 @@ describe.runIf(haveRedis)('QueueExecutor', () => {
       expect(executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 1).result(10_000)).toBe(2)
       expect(() => executor(queue, { attempts: 2 }).submit(tasks.flaky, scratch(), 5).result(10_000)).toThrow('attempt 2 fails') // the last attempt's error
     })
+
+    it("a task's own TimeoutError (a fetch() that timed out) is its error: retried, and not the executor's TimeoutError", async () => {
+      const { queue } = await serveQueue(1)
+      const ex = executor(queue, { attempts: 3 })
+      expect(ex.submit(tasks.flakyFetchTimeout, scratch(), 2).result(10_000)).toBe(3)
+      const path = scratch()
+      const error = ex.submit(tasks.flakyFetchTimeout, path, 5).exception(10_000) as Error
+      expect([error instanceof TimeoutError, error.name]).toEqual([false, 'TimeoutError'])
+      expect(readFileSync(path, 'utf8')).toBe('xxx')
+    })
   })
 
   describe('trusting nothing from Redis', () => {

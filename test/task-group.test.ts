@@ -46,6 +46,21 @@ describe.each([
     expect((error as ExceptionGroup).errors.map((e) => (e as Error).message)).toEqual(['failed'])
     expect(queued!.cancelled()).toBe(true)
   })
+
+  it("a task's own error named CancelledError or TimeoutError fails the group: a name is not a cancellation", async () => {
+    const executor = make()
+    for (const name of ['CancelledError', 'TimeoutError']) {
+      let task: LoopFuture<never> | undefined
+      const error = await rejection(withTaskGroup((tg) => {
+        task = tg.run(executor, tasks.throwNamed, name, 'payment failed')
+      }))
+      expect(error).toBeInstanceOf(ExceptionGroup)
+      const [failure] = (error as ExceptionGroup).errors as Error[]
+      expect(Object.getPrototypeOf(failure)).toBe(Error.prototype)
+      expect([failure!.name, failure!.message]).toEqual([name, 'payment failed'])
+      expect(task!.cancelled()).toBe(false)
+    }
+  })
 })
 
 describe('TaskGroup', () => {

@@ -85,9 +85,19 @@ export class JobLost extends FuturesError {
 }
 
 /**
+ * The key under which the library's error classes hold their name a second
+ * time, out of reach of a task's own `name`: what tells the error codec an
+ * error was one of ours. From the global registry, so that a second copy of
+ * the library (a worker loading another build) brands its classes alike,
+ * where instanceof would not see them.
+ */
+export const ERROR_BRAND = Symbol.for('concurrent-futures.error')
+
+/**
  * The library's error classes by name. Each takes its `name` from here, on its
  * prototype as the built-in errors have it, so a bundler that renames classes
- * renames none of them; the error codec decodes by this record.
+ * renames none of them; the error codec decodes by this record the errors
+ * that carry its brand.
  */
 export const futuresErrors = {
   FuturesError, CancelledError, InvalidStateError, TimeoutError, DeadlockError, ExecutorShutdownError, QueueFullError,
@@ -95,9 +105,10 @@ export const futuresErrors = {
 }
 nameErrors(futuresErrors)
 
-/** Gives each class its key as `name`, as the built-in errors have theirs: on the prototype, not enumerable. */
+/** Gives each class its key as `name`, as the built-in errors have theirs (on the prototype, not enumerable), and as its brand. */
 export function nameErrors(classes: Record<string, abstract new (...args: never) => Error>): void {
   for (const [name, ErrorClass] of Object.entries(classes)) {
     Object.defineProperty(ErrorClass.prototype, 'name', { value: name, writable: true, configurable: true })
+    Object.defineProperty(ErrorClass.prototype, ERROR_BRAND, { value: name })
   }
 }

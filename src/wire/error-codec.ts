@@ -7,13 +7,24 @@
 // loop) and keeps what the channel can carry, noting in the message what it
 // could not. Decoding takes classes from an allow-list and defines, never
 // assigns, what the record says, so no name or key reaches Object.prototype.
+//
+// A class is what the error was where it was thrown, never what its name
+// says: an error of a task's own named CancelledError, or a DOMException named
+// TimeoutError (a fetch() that timed out), is no cancellation and no pool
+// timeout, and comes back as the Error it was, with that name.
 
 import { types } from 'node:util'
-import { futuresErrors, JobLost, WorkerLost, type FuturesError } from '../concurrent/errors.js'
+import { ERROR_BRAND, futuresErrors, JobLost, WorkerLost, type FuturesError } from '../concurrent/errors.js'
 import { carry, type Channel } from './channel.js'
 
 export interface EncodedError {
   name: string
+  /**
+   * The class it was, when the encoder could tell: this library's by its
+   * brand, else the nearest built-in. Without it (another writer, an older
+   * worker) only a built-in's name picks a class.
+   */
+  class?: string
   message: string
   stack?: string
   props: Record<string, unknown>
@@ -59,10 +70,11 @@ class Encoder {
     const notes: string[] = []
     this.#errors++
     this.#path.add(error)
-    const name = this.#text(error, 'name', notes) ?? 'Error'
+    const kind = classOf(error)
+    const name = this.#text(error, 'name', notes) ?? kind ?? 'Error'
     const message = this.#text(error, 'message', notes) ?? ''
     const stack = this.#read(error, 'stack', notes)?.value
-    const encoded: EncodedError = { name, message, props: {}, ...(typeof stack === 'string' ? { stack } : {}) }
+    const encoded: EncodedError = { name, ...(kind === undefined ? {} : { class: kind }), message, props: {}, ...(typeof stack === 'string' ? { stack } : {}) }
     const aggregate = guard(() => error instanceof AggregateError) === true
     let keys: string[] = []
     try {
@@ -173,6 +185,21 @@ class Encoder {
   }
 }
 
+/** The built-in classes an error may come back as, nearest first: the first one it is an instance of is what it was. */
+const builtins = [AggregateError, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, Error]
+
+/**
+ * The name of the class `error` was, of those the decoder knows: this
+ * library's if it carries the brand (which a task's own `name` cannot fake by
+ * accident), else the nearest built-in; undefined if neither can be read (a
+ * Proxy whose traps throw, an error of another realm).
+ */
+function classOf(error: object): string | undefined {
+  const brand = guard(() => (error as Record<symbol, unknown>)[ERROR_BRAND])
+  if (typeof brand === 'string' && Object.hasOwn(futuresErrors, brand)) return brand
+  return builtins.find((C) => guard(() => error instanceof C) === true)?.name
+}
+
 function isError(value: unknown): value is object {
   return guard(() => value instanceof Error || types.isNativeError(value)) === true
 }
@@ -215,10 +242,16 @@ function defineOwn(target: object, key: string, value: unknown, enumerable = tru
   Object.defineProperty(target, key, { value, writable: true, enumerable, configurable: true })
 }
 
-/** The classes an error may come back as, by name; anything else is an Error with its name. */
-const classes = new Map<string, (message: string) => Error>([
-  ...[Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError].map((C) => [C.name, (m: string) => new C(m)] as const),
+/** The built-in classes an error may come back as, by name: a record's `class`, or, without one, its name. */
+const builtinClasses = new Map<string, (message: string) => Error>([
+  ...builtins.map((C) => [C.name, (m: string) => new (C as ErrorConstructor)(m)] as const),
+  // AggregateError takes its errors first: this entry replaces the one above.
   ['AggregateError', (m: string) => new AggregateError([], m)],
+])
+
+/** Every class an error may come back as, by a record's `class`; anything else is an Error with its name. */
+const classes = new Map<string, (message: string) => Error>([
+  ...builtinClasses,
   // WorkerLost and JobLost take more than a message: their entries below replace these.
   ...Object.entries(futuresErrors).map(([name, C]) => [name, (m: string) => new (C as typeof FuturesError)(m)] as const),
   ['WorkerLost', (m: string) => new WorkerLost(m, {})],
@@ -241,7 +274,9 @@ function decode(encoded: unknown, depth: number, frames?: string): unknown {
   if (!isRecord(record)) return new Error(`an error came back in a form this library does not write (${describe(record)})`)
   const name = text(own(record, 'name')) ?? 'Error'
   const message = text(own(record, 'message')) ?? ''
-  const error = (classes.get(name) ?? classes.get('Error')!)(message)
+  const kind = own(record, 'class')
+  const make = typeof kind === 'string' ? classes.get(kind) : builtinClasses.get(name)
+  const error = (make ?? builtinClasses.get('Error')!)(message)
   if (error.name !== name) defineOwn(error, 'name', name, false)
   const props = own(record, 'props')
   if (isRecord(props)) for (const key of Object.keys(props)) if (!RESERVED.has(key)) defineOwn(error, key, props[key])
