@@ -202,5 +202,5 @@ describe('every future reaches a final state under random faults', () => {
       await ex.shutdown()
     }
     errors.mockRestore()
-  })
+  }, 90_000) // four rounds of crashes and restarts: 15-28 s alone, past 30 s at load 8
 })
