@@ -262,6 +262,29 @@ describe("a child's IPC channel is the pool's", () => {
       await fc.assert(fc.asyncProperty(value, (v) => sendsAmongOthers(ex, v, via, `mine ${run++}`)), { numRuns: 25 })
     }, 60_000)
   }
+
+  it("a task's process.send drops the message, calls its callback and warns once per child, telling what to use", async () => {
+    const warnings = await processPool({ maxWorkers: 1 }).submit(tasks.warningsOnSend)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/belongs to the pool.*reportProgress\(\)/)
+  })
+
+  // Node calls process.disconnect() itself as the pool closes a child's channel, so a task's call cannot be told apart and refused.
+  it("a task's process.disconnect() loses its child, as any child that ends: the pool breaks, no future waits forever", () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const disconnecting = ex.submit(tasks.disconnect)
+    const after = ex.submit(tasks.identity, 'after')
+    expect(expectBroken(disconnecting.exception(10_000)).exitCode).toBe(0)
+    expect(after.exception(10_000)).toBeInstanceOf(BrokenProcessPool)
+  })
+
+  it("with onChildExit: 'replace', a task's process.disconnect() fails that task and a new child goes on", async () => {
+    const ex = processPool({ maxWorkers: 1, onChildExit: 'replace' })
+    const child = await ex.submit(tasks.pid)
+    await expect(ex.submit(tasks.disconnect)).rejects.toThrow(WorkerLost)
+    expect(await ex.submit(tasks.identity, 'after')).toBe('after')
+    expect(await ex.submit(tasks.pid)).not.toBe(child)
+  })
 })
 
 describe('no orphans', () => {

@@ -11,11 +11,12 @@ import { packFromChild } from '../src/wire/child-channel.js'
 import type { ChildInit, FromWorker, ToChild } from '../src/wire/protocol.js'
 import { interrupt as interruptSlot, startState } from '../src/wire/slots.js'
 import { initContext, interrupt, interruptedOnStart, interruptOnStart } from '../src/wire/task-context.js'
+import { keepChannel } from './keep-channel.js'
 import { grant } from './stream-runner.js'
 import { initialize, taskRunner, type Runner } from './task-runner.js'
 
 if (!process.send) throw new Error('process-child is the entry of ProcessPoolExecutor children; it runs under child_process.fork')
-const send = process.send.bind(process)
+const send = keepChannel()
 
 function post(message: FromWorker): void {
   send(packFromChild(message))

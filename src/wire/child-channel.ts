@@ -1,10 +1,11 @@
 // What a child process sends its relay on their IPC channel, and the one
 // check of what arrives there, made before anything reads it. The channel is
-// the child's only one, and more than the pool's code can write to it: task
-// code finds process.send there, and code written for fork() or pm2 uses it
-// when it does (process.send('ready')). So each message of ours ends with a
-// tag nothing sent by accident ends with, and what lacks the tag or the shape
-// the pool reads is not ours: the relay ignores it.
+// the child's only one, and more than the pool's code can write to it: the
+// child entry gives task code a process.send that drops what it is given
+// (workers/keep-channel.ts), but a preload runs before the entry and may have
+// kept the channel's own. So each message of ours ends with a tag nothing
+// sent by accident ends with, and what lacks the tag or the shape the pool
+// reads is not ours: the relay ignores it.
 
 import { packResults, unpackResults, type PackedResults } from './batches.js'
 import type { FromWorker, WorkerEvent } from './protocol.js'
