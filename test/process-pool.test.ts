@@ -3,6 +3,7 @@ import { mkdtempSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { BrokenExecutor, BrokenProcessPool, CancelledError, fromModule, ProcessPoolExecutor, TimeoutError, wait, WorkerLost } from 'concurrent-futures'
 import { processPool, submitRandomMix, tasks, until } from './helpers.js'
@@ -215,6 +216,74 @@ describe('cancel and interrupt', () => {
     controller.abort(new Error('stop'))
     await expect(stuck).rejects.toThrow('stop')
     expect(await ex.submit(tasks.add, 1, 1)).toBe(2)
+  })
+})
+
+describe("a child's IPC channel is the pool's", () => {
+  // Shaped like a packed batch of results for the tasks after the sender (ids from 1 in a new pool), as the relay read them.
+  const forged = [...[2, 3, 4, 5].flatMap((id) => [id, 0, 'forged']), 0]
+  const sent: Array<[string, unknown]> = [
+    ['a string', 'ready'],
+    ['a number', 42],
+    ['null', null],
+    ['an object', { type: 'process:msg', data: 1 }],
+    ['an event of the pool', { event: 'exit', code: 0 }],
+    ['an array', [1, 2, 3]],
+    ['an array shaped like a batch of results', forged],
+  ]
+  const preload = fileURLToPath(new URL('./fixtures/raw-send-preload.cjs', import.meta.url))
+  const pools = {
+    task: () => processPool({ maxWorkers: 1 }),
+    // A preload kept the channel's own send: its messages reach the relay, which must not trust them.
+    preload: () => processPool({ maxWorkers: 1, execArgv: [...process.execArgv, '--require', preload] }),
+  }
+
+  /** Submits a task that sends `value`, then others; each must have its own result, having run once. */
+  async function sendsAmongOthers(ex: ProcessPoolExecutor, value: unknown, via: 'task' | 'preload', result = 'mine'): Promise<void> {
+    const sender = ex.submit(tasks.sendOnChannel, value, result, via)
+    const others = [1, 2, 3].map((i) => ex.submit(tasks.identity, i))
+    expect(await sender).toBe(result)
+    expect(await Promise.all(others)).toEqual([1, 2, 3])
+  }
+
+  for (const via of ['task', 'preload'] as const) {
+    const who = via === 'task' ? "a task's process.send" : "a preload's send"
+    it.each(sent)(`${who} of %s: the task, the tasks after it and the pool are unaffected`, async (_, value) => {
+      const ex = pools[via]()
+      await sendsAmongOthers(ex, value, via)
+      expect(await ex.submit(tasks.add, 1, 2)).toBe(3)
+    })
+
+    it(`${who} of any value leaves every result right`, async () => {
+      const ex = pools[via]()
+      let run = 0
+      // Node's own send refuses undefined, before the channel.
+      const value = fc.anything().filter((v) => v !== undefined)
+      await fc.assert(fc.asyncProperty(value, (v) => sendsAmongOthers(ex, v, via, `mine ${run++}`)), { numRuns: 25 })
+    }, 60_000)
+  }
+
+  it("a task's process.send drops the message, calls its callback and warns once per child, telling what to use", async () => {
+    const warnings = await processPool({ maxWorkers: 1 }).submit(tasks.warningsOnSend)
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/belongs to the pool.*reportProgress\(\)/)
+  })
+
+  // Node calls process.disconnect() itself as the pool closes a child's channel, so a task's call cannot be told apart and refused.
+  it("a task's process.disconnect() loses its child, as any child that ends: the pool breaks, no future waits forever", () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const disconnecting = ex.submit(tasks.disconnect)
+    const after = ex.submit(tasks.identity, 'after')
+    expect(expectBroken(disconnecting.exception(10_000)).exitCode).toBe(0)
+    expect(after.exception(10_000)).toBeInstanceOf(BrokenProcessPool)
+  })
+
+  it("with onChildExit: 'replace', a task's process.disconnect() fails that task and a new child goes on", async () => {
+    const ex = processPool({ maxWorkers: 1, onChildExit: 'replace' })
+    const child = await ex.submit(tasks.pid)
+    await expect(ex.submit(tasks.disconnect)).rejects.toThrow(WorkerLost)
+    expect(await ex.submit(tasks.identity, 'after')).toBe('after')
+    expect(await ex.submit(tasks.pid)).not.toBe(child)
   })
 })
 

@@ -6,18 +6,20 @@
 import { Worker } from 'node:worker_threads'
 import type { Channel } from '../src/wire/channel.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
-import { packResults, unpackTasks } from '../src/wire/batches.js'
+import { unpackTasks } from '../src/wire/batches.js'
+import { packFromChild } from '../src/wire/child-channel.js'
 import type { ChildInit, FromWorker, ToChild } from '../src/wire/protocol.js'
 import { interrupt as interruptSlot, startState } from '../src/wire/slots.js'
 import { initContext, interrupt, interruptedOnStart, interruptOnStart } from '../src/wire/task-context.js'
+import { keepChannel } from './keep-channel.js'
 import { grant } from './stream-runner.js'
 import { initialize, taskRunner, type Runner } from './task-runner.js'
 
 if (!process.send) throw new Error('process-child is the entry of ProcessPoolExecutor children; it runs under child_process.fork')
-const send = process.send.bind(process)
+const send = keepChannel()
 
 function post(message: FromWorker): void {
-  send('results' in message ? packResults(message) : message)
+  send(packFromChild(message))
 }
 
 // Nothing here may keep the child running once the pool is gone: not a
@@ -47,7 +49,7 @@ function leave(code: number, error?: unknown, then?: () => void): void {
   runner?.flush()
   const running = runner?.current()
   const message: FromWorker = { event: 'exit', code, ...(running === undefined ? {} : { running }), ...(error === undefined ? {} : { error: encodeThrown(error, channel) }) }
-  send(message, () => then?.())
+  send(packFromChild(message), () => then?.())
 }
 
 // process.exit() ends the child at once, from a task or not.

@@ -23,9 +23,10 @@ import { ring } from '../src/concurrent/blocking.js'
 import { longTimeout } from '../src/concurrent/long-timer.js'
 import { encodeThrown } from '../src/wire/error-codec.js'
 import {
-  copyTask, dropTasks, FAILED, packTasks, pushResult, resultCount, SKIPPED, taskArgs, taskCount, taskId, taskSlot, unpackResults, type TaskBatch,
+  copyTask, dropTasks, FAILED, packTasks, pushResult, resultCount, SKIPPED, taskArgs, taskCount, taskId, taskSlot, type TaskBatch,
 } from '../src/wire/batches.js'
-import type { FromChild, FromRelay, RelayData, ToChild, ToRelay, ToWorker } from '../src/wire/protocol.js'
+import { readFromChild } from '../src/wire/child-channel.js'
+import type { FromRelay, RelayData, ToChild, ToRelay, ToWorker } from '../src/wire/protocol.js'
 import { claim, giveBack as giveBackSlot } from '../src/wire/slots.js'
 
 const { port, doorbell, slots: slotBuffer, entry, fork: forkOptions } = workerData as RelayData
@@ -104,8 +105,9 @@ function spawn(id: number, init: ToChild): void {
   }
   watch(child.pid, true)
   children.set(id, { process: child, held: [], defs: [], sent: [], answered: 0, leaving: false })
-  child.on('message', (packed: FromChild) => {
-    const message = Array.isArray(packed) ? unpackResults(packed) : packed
+  child.on('message', (packed: unknown) => {
+    const message = readFromChild(packed)
+    if (!message) return // not the child entry's: a task's or a preload's (child-channel.ts)
     const state = children.get(id)
     if (state && 'results' in message) {
       answer(state, resultCount(message.results))

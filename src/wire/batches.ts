@@ -81,13 +81,22 @@ export const packTasks = (batch: TaskBatch): PackedTasks => (batch.defs === unde
 
 export const unpackTasks = (packed: PackedTasks): TaskBatch => (Array.isArray(packed) ? { tasks: packed } : packed)
 
-/** A ResultBatch on a child's channel: its results, then busyMs. */
+/** A ResultBatch on a child's channel: its results, then busyMs (and the tag of child-channel.ts). */
 export type PackedResults = unknown[]
 
 export const packResults = ({ results, busyMs }: ResultBatch): PackedResults => [...results, busyMs]
 
-/** Takes `packed`, as received, over as the batch's results. */
-export function unpackResults(packed: PackedResults): ResultBatch {
+/**
+ * Takes `packed`, as received, over as the batch's results; undefined if it
+ * is not a packed batch: a child's channel can carry anything (child-channel.ts).
+ */
+export function unpackResults(packed: unknown[]): ResultBatch | undefined {
+  const count = (packed.length - 1) / RESULT_STRIDE
+  if (!Number.isInteger(count) || typeof packed[packed.length - 1] !== 'number') return undefined
+  for (let k = 0; k < count; k++) {
+    const status = packed[k * RESULT_STRIDE + 1]
+    if (typeof packed[k * RESULT_STRIDE] !== 'number' || (status !== OK && status !== FAILED && status !== SKIPPED)) return undefined
+  }
   const busyMs = packed.pop() as number
   return { results: packed, busyMs }
 }

@@ -3,7 +3,7 @@
 // results in batches.ts.
 
 import type { MessagePort } from 'node:worker_threads'
-import type { PackedResults, PackedTasks, ResultBatch, TaskBatch } from './batches.js'
+import type { PackedTasks, ResultBatch, TaskBatch } from './batches.js'
 import type { EncodedValue } from './error-codec.js'
 import type { TaskSpec } from './task-spec.js'
 
@@ -84,10 +84,8 @@ export interface ChildInit {
   initializer?: TaskSpec
   initargs: unknown[]
 }
-/** What a child receives on its IPC channel: a task batch goes packed (batches.ts). */
+/** What a child receives on its IPC channel: a task batch goes packed (batches.ts). What it sends is in child-channel.ts. */
 export type ToChild = { init: ChildInit } | InterruptRequest | StreamCredit | PackedTasks
-/** What a child sends on its IPC channel: a result batch goes packed (batches.ts). */
-export type FromChild = PackedResults | WorkerEvent
 
 /** The watch thread of a ThreadPoolExecutor (workers/thread-watch.ts). */
 export interface ThreadWatchData {
