@@ -60,7 +60,7 @@ describe('dispatch policy', () => {
     expect(pickWorker([streaming], true, limits({ workers: 2 }), true)).toBe(SPAWN)
   })
 
-  it('a stream takes a worker holding remote objects only when every worker holds some: their calls would wait behind it', () => {
+  it('a stream avoids a worker holding remote objects while one without any is free or will come free on its own: their calls would wait behind it', () => {
     const pinned = worker(0, { pinned: 1 })
     const free = worker(0)
     expect(pickWorker([pinned, free], true, limits({ workers: 2 }), true)).toBe(free)
@@ -70,6 +70,8 @@ describe('dispatch policy', () => {
     // It waits for a busy worker without any rather than take an idle one holding some.
     expect(pickWorker([pinned, worker(1)], true, limits({ workers: 2 }), true)).toBeUndefined()
     expect(pickWorker([pinned, worker(0, { retiring: true })], true, limits({ workers: 2 }), true)).toBeUndefined()
+    // One running a stream comes free only as its consumer reads, who may be reading this one too.
+    expect(pickWorker([pinned, worker(1, { streams: 1 })], true, limits({ workers: 2 }), true)).toBe(pinned)
     expect(pickWorker([pinned], false, limits({ workers: 2 }))).toBe(pinned) // other jobs do not mind
   })
 
@@ -86,12 +88,12 @@ describe('dispatch policy', () => {
     const limitsArb = fc.record({ workers: fc.integer({ min: 1, max: 6 }), maxTasksPerWorker: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 20 })), interruptAlone: fc.boolean() })
     fc.assert(fc.property(fc.array(candidate, { maxLength: 8 }), fc.boolean(), fc.boolean(), limitsArb, (members, interruptibleJob, stream, lim) => {
       const interruptible = interruptibleJob || stream // a stream's consumer may stop it
-      // A stream takes a worker holding remote objects only if every worker there may be holds some.
-      const allPinned = members.length >= lim.workers && members.slice(0, lim.workers).every((m) => m.pinned.size > 0)
+      // A stream takes a worker holding remote objects only if none without any may start or come free on its own.
+      const freeWithoutPins = members.length < lim.workers || members.slice(0, lim.workers).some((m) => m.pinned.size === 0 && m.streams === 0)
       const mayTake = (m: Candidate, i: number): boolean =>
         i < lim.workers && !m.retiring && m.jobs.size < m.window && (m.assigned < lim.maxTasksPerWorker || m.pinned.size > 0) &&
         (!lim.interruptAlone || (interruptible ? m.jobs.size === 0 : m.interruptible === 0)) &&
-        m.streams === 0 && (!stream || (m.jobs.size === 0 && (m.pinned.size === 0 || allPinned)))
+        m.streams === 0 && (!stream || (m.jobs.size === 0 && (m.pinned.size === 0 || !freeWithoutPins)))
       const eligible = members.filter(mayTake)
       const idle = (m: Candidate): boolean => m.jobs.size === 0
       const pick = pickWorker(members, interruptible, lim, stream)

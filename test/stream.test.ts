@@ -381,6 +381,27 @@ describe.each(localBackends)('stream() on $name', ({ make, replaceDead }) => {
     expect(await later).toBe(500)
   })
 
+  it('two streams read together, one worker holding a remote object: the second takes that worker rather than wait for the first', async () => {
+    const pool = make({ maxWorkers: 2 })
+    await using _counter = await remote<typeof import('./fixtures/tasks.js').Counter>(pool, new URL('./fixtures/tasks.ts', import.meta.url), 'Counter')
+    const [a, b] = [pool.stream(streams.count, 1000), pool.stream(streams.count, 1000)]
+    let pairs = 0
+    const together = (async () => {
+      for (;;) {
+        const [x, y] = await Promise.all([a.next(), b.next()])
+        if (x.done || y.done) return
+        pairs++
+      }
+    })()
+    try {
+      expect(await Promise.race([together.then(() => 'read'), sleep(5000).then(() => 'stuck')])).toBe('read')
+    } finally {
+      await Promise.all([a.return(), b.return()])
+    }
+    expect(pairs).toBe(1000)
+    expect(await Promise.all([a.result, b.result])).toEqual(['counted 1000', 'counted 1000'])
+  })
+
   it('stopping at any point never hangs, and every stop closes the generator (20 rounds)', async () => {
     const pool = make({ maxWorkers: 1 })
     for (let round = 0; round < 20; round++) {

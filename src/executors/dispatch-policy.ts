@@ -40,13 +40,15 @@ export const SPAWN = Symbol('spawn')
  *
  * A stream runs alone: it holds its worker for as long as its consumer
  * takes, which no job queued behind it should wait for. For the same reason
- * it goes to a worker holding remote objects only when every worker holds
- * some: their calls would wait behind it, and its consumer may be waiting on
- * them. It rather waits for a worker without any, even a busy one.
+ * it avoids a worker holding remote objects: their calls would wait behind
+ * it, and its consumer may be waiting on them. It rather waits for a worker
+ * without any, even a busy one, if one will come free on its own (a worker
+ * running a stream frees up only as its consumer reads, which may be the
+ * consumer reading both streams together).
  */
 export function pickWorker<M extends Candidate>(members: readonly M[], interruptible: boolean, limits: DispatchLimits, stream = false): M | typeof SPAWN | undefined {
   const alone = (limits.interruptAlone && interruptible) || stream
-  const shunPinned = stream && !allPinned(members, limits.workers)
+  const shunPinned = stream && freeWithoutPins(members, limits.workers)
   let best: M | undefined
   for (let i = 0; i < members.length && i < limits.workers; i++) {
     const member = members[i]!
@@ -61,9 +63,9 @@ export function pickWorker<M extends Candidate>(members: readonly M[], interrupt
   return best
 }
 
-/** Whether every worker there may be holds remote objects. */
-function allPinned(members: readonly Candidate[], workers: number): boolean {
-  if (members.length < workers) return false
-  for (let i = 0; i < workers; i++) if (members[i]!.pinned.size === 0) return false
-  return true
+/** Whether a worker holding no remote objects is free, will come free without a consumer's help, or may start. */
+function freeWithoutPins(members: readonly Candidate[], workers: number): boolean {
+  if (members.length < workers) return true
+  for (let i = 0; i < workers; i++) if (members[i]!.pinned.size === 0 && members[i]!.streams === 0) return true
+  return false
 }
