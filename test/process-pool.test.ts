@@ -280,6 +280,13 @@ describe("a child's IPC channel is the pool's", () => {
     expect(after.exception(10_000)).toBeInstanceOf(BrokenProcessPool)
   })
 
+  it("a task's process.channel.unref() is ignored: the idle child stays, and the pool goes on", async () => {
+    const ex = processPool({ maxWorkers: 1 })
+    const child = await ex.submit(tasks.unrefChannel)
+    await new Promise((resolve) => setTimeout(resolve, 500)) // idle: with its channel unref'd, the child would have exited
+    expect(await ex.submit(tasks.pid)).toBe(child)
+  })
+
   it("with onChildExit: 'replace', a task's process.disconnect() fails that task and a new child goes on", async () => {
     const ex = processPool({ maxWorkers: 1, onChildExit: 'replace' })
     const child = await ex.submit(tasks.pid)

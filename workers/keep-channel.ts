@@ -5,15 +5,22 @@
 // which drops what it is given, with one warning: nothing on the other side
 // listens for it.
 //
+// The channel also keeps the child alive between tasks, so a task's
+// process.channel.unref() (code written for fork() calls it, so as not to
+// hold its process open) is ignored: idle, the child would exit, and the
+// pool would take that for a death. Node's own counting of the channel's
+// listeners uses other methods.
+//
 // process.disconnect() stays Node's: Node calls it too, as it reads the end
 // of the channel the pool closed, and a replacement cannot tell that call
 // from a task's. A task that calls it loses its child, as any child that ends.
 
 type Send = NonNullable<typeof process.send>
 
-/** Takes the channel's send from task code; returns it. */
+/** Takes the channel's send, and its unref(), from task code; returns the send. */
 export function keepChannel(): Send {
   const send = process.send!.bind(process)
+  if (process.channel) process.channel.unref = () => {}
   let warned = false
   process.send = (...args: unknown[]): boolean => {
     if (!warned) {
