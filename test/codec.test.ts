@@ -6,6 +6,7 @@
 
 import fc from 'fast-check'
 import { deserialize, serialize } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
 import { DeadlockError, fromModule, type Executor } from 'concurrent-futures'
 import { futuresErrors, nameErrors, type FuturesError } from '../src/concurrent/errors.js'
@@ -280,6 +281,29 @@ describe('the error codec', () => {
       expect(decoded.errors[1]).toBe('two')
       const object = decodeThrown(transports[channel](encodeThrown({ code: 7, retry: () => 1, nested: { ok: true, fn: () => 2 } }, channel)))
       expect(object).toEqual({ code: 7, nested: { ok: true } })
+    }
+  })
+
+  it("keeps the errors of another realm's AggregateError, and an Error whose prototype chain throws", () => {
+    const foreign = runInNewContext('new AggregateError([new TypeError("one"), 2], "both")') as AggregateError
+    const proxied = Object.setPrototypeOf(new Error('behind a proxy'), new Proxy(Error.prototype, { getPrototypeOf: () => { throw new Error('no prototype') } })) as Error
+    for (const channel of channels) {
+      const decoded = decodeThrown(transports[channel](encodeThrown(foreign, channel))) as AggregateError
+      expect(decoded).toBeInstanceOf(AggregateError)
+      expect(decoded.errors).toHaveLength(2)
+      expect([(decoded.errors[0] as Error).name, decoded.errors[1]]).toEqual(['TypeError', 2])
+      const error = decodeThrown(transports[channel](encodeThrown(proxied, channel))) as Error
+      expect(error).toBeInstanceOf(Error)
+      expect(error.message).toMatch(/^behind a proxy/)
+    }
+  })
+
+  it('sends at most 128 causes and aggregated values, and reads no further, whatever the list holds', () => {
+    const huge = new AggregateError(Array.from({ length: 200_000 }, (_, i) => () => i), 'functions')
+    for (const channel of channels) {
+      const decoded = decodeThrown(transports[channel](encodeThrown(huge, channel))) as AggregateError
+      expect(decoded.errors).toHaveLength(128)
+      expect(decoded.message).toMatch(/errors\[128\] not sent: more than 128 causes and errors/)
     }
   })
 

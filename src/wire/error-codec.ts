@@ -39,8 +39,8 @@ export type EncodedValue = { error: EncodedError } | { value?: unknown }
 
 /** Causes and errors nested deeper than this are cut (with a note), as are copies of nested data. */
 const MAX_DEPTH = 16
-/** At most this many errors in one encoding (AggregateErrors can branch), and this many values copied one by one. */
-const MAX_ERRORS = 128
+/** At most this many causes and aggregated values in one encoding (AggregateErrors can branch), and this many values copied one by one. */
+const MAX_NESTED = 128
 const MAX_COPIED = 10_000
 
 /** Keys with a field of their own: never taken from, or applied as, own properties. */
@@ -54,7 +54,7 @@ export function encodeThrown(thrown: unknown, channel: Channel): EncodedValue {
 class Encoder {
   /** The errors and objects being encoded above the current one: meeting one again is a cycle. */
   readonly #path = new Set<unknown>()
-  #errors = 0
+  #nestedCount = 0
   #copied = 0
 
   constructor(readonly channel: Channel) {}
@@ -68,14 +68,13 @@ class Encoder {
 
   #error(error: object, depth: number): EncodedError {
     const notes: string[] = []
-    this.#errors++
     this.#path.add(error)
     const kind = classOf(error)
     const name = this.#text(error, 'name', notes) ?? kind ?? 'Error'
     const message = this.#text(error, 'message', notes) ?? ''
     const stack = this.#read(error, 'stack', notes)?.value
     const encoded: EncodedError = { name, ...(kind === undefined ? {} : { class: kind }), message, props: {}, ...(typeof stack === 'string' ? { stack } : {}) }
-    const aggregate = guard(() => error instanceof AggregateError) === true
+    const aggregate = guard(() => isAggregate(error)) === true
     let keys: string[] = []
     try {
       keys = Object.keys(error)
@@ -103,7 +102,8 @@ class Encoder {
     const read = this.#read(error, 'errors', notes)
     let list: unknown[] = []
     try {
-      if (read && Array.isArray(read.value)) list = Array.from(read.value as unknown[])
+      // Those past the budget are not read: a note says so.
+      if (read && Array.isArray(read.value)) list = Array.prototype.slice.call(read.value, 0, MAX_NESTED + 1)
     } catch (thrown) {
       notes.push(`reading its errors threw ${describe(thrown)}`)
     }
@@ -120,7 +120,7 @@ class Encoder {
   #nested(value: unknown, depth: number, what: string, notes: string[]): EncodedValue | undefined {
     if (this.#path.has(value)) notes.push(`${what} refers back to an error it is part of`)
     else if (depth + 1 >= MAX_DEPTH) notes.push(`${what} not sent: errors nest more than ${MAX_DEPTH} deep`)
-    else if (this.#errors >= MAX_ERRORS) notes.push(`${what} not sent: more than ${MAX_ERRORS} errors`)
+    else if (this.#nestedCount++ >= MAX_NESTED) notes.push(`${what} not sent: more than ${MAX_NESTED} causes and errors`)
     else return this.value(value, depth + 1)
     return undefined
   }
@@ -200,8 +200,24 @@ function classOf(error: object): string | undefined {
   return builtins.find((C) => guard(() => error instanceof C) === true)?.name
 }
 
+/**
+ * An AggregateError of this realm, or of another (a vm context's is no
+ * instance of this one's): a native error made by a constructor so named,
+ * holding its list of errors. May throw (a Proxy): guard it.
+ */
+function isAggregate(error: object): boolean {
+  if (error instanceof AggregateError) return true
+  if (!types.isNativeError(error) || !Array.isArray(Object.getOwnPropertyDescriptor(error, 'errors')?.value)) return false
+  for (let proto = Object.getPrototypeOf(error) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    const made = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as unknown
+    if (typeof made === 'function' && made.name === 'AggregateError') return true
+  }
+  return false
+}
+
+/** Apart: an instanceof that throws (a Proxy in the prototype chain) must not hide a native error. */
 function isError(value: unknown): value is object {
-  return guard(() => value instanceof Error || types.isNativeError(value)) === true
+  return guard(() => value instanceof Error) === true || types.isNativeError(value)
 }
 
 /** What `fn` returns, or undefined if it throws. */
