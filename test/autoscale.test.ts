@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 import type { Future } from 'concurrent-futures'
 import { Climber, IDLE_MS, JUDGE_PERIODS, MAX_LOOP_DELAY_MS, PERIOD_MS } from '../src/executors/autoscale.js'
@@ -113,8 +114,11 @@ describe('autoscale controller (simulated pools)', () => {
 })
 
 describe('autoscale', () => {
-  it.each([['thread', pool], ['process', processPool]] as const)('a %s pool grows under a blocking sleep workload and shrinks when the work stops', async (_, make) => {
+  for (const [kind, make] of [['thread', pool], ['process', processPool]] as const) it(`a ${kind} pool grows under a blocking sleep workload and shrinks when the work stops`, async (ctx) => {
     const ex = make({ maxWorkers: 6, autoscale: true })
+    // A loop delay past MAX_LOOP_DELAY_MS makes the pool step down, by design: a machine loaded from outside does that.
+    const delay = monitorEventLoopDelay({ resolution: 10 })
+    delay.enable()
     expect(ex.maxWorkers).toBe(6)
     const live = new Set<Future<number>>()
     let feeding = true
@@ -129,17 +133,21 @@ describe('autoscale', () => {
       }
     })()
     try {
-      // From 1: each step up that pays is kept. On a noisy machine a probe that paid can look like noise and
-      // be taken back, with a hold after it: 3 within 30 s (one kept step and the next probe) still shows growth.
-      await until(() => ex.workerCount >= 3, 30_000)
+      // From 1: each step up that pays is kept. Loaded from outside, a machine's noise can hide a step that
+      // paid: it is taken back, with a hold (up to 8 s) before the next, so the climb gets 45 s.
+      await until(() => ex.workerCount >= 4, 45_000).catch((error: unknown) => {
+        if (delay.max / 1e6 > MAX_LOOP_DELAY_MS) ctx.skip() // the pool was right not to grow: nothing to check
+        throw error
+      })
     } finally {
+      delay.disable()
       feeding = false
       await feed
       await Promise.all(live)
     }
     await until(() => ex.workerCount <= 1, 15_000) // idle: a worker less per period, down to minWorkers
     await ex.shutdown()
-  }, 60_000)
+  }, 75_000)
 
   it('stays within [minWorkers, maxWorkers] and starts at minWorkers', async () => {
     const ex = pool({ maxWorkers: 3, autoscale: { minWorkers: 2 } })
