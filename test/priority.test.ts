@@ -198,6 +198,9 @@ describe('JobQueue (property)', () => {
     { arbitrary: fc.record({ take: fc.integer({ min: 1, max: 5 }) }), weight: 2 },
     { arbitrary: fc.record({ giveBack: fc.array(fc.nat(), { maxLength: 8 }) }), weight: 1 },
     { arbitrary: fc.record({ cancel: fc.nat() }), weight: 1 },
+    // Bursts, so the cancelled outnumber the live and past 64 of them a sweep runs amid the rest.
+    { arbitrary: fc.record({ pushMany: fc.integer({ min: 1, max: 100 }) }), weight: 1 },
+    { arbitrary: fc.record({ cancelMany: fc.integer({ min: 1, max: 100 }) }), weight: 1 },
   )
 
   it('always gives the waiting job lowest in (priority, submit order), whatever was taken, given back or cancelled, in any order; room counts only live jobs', () => {
@@ -225,6 +228,17 @@ describe('JobQueue (property)', () => {
               held.push(job)
               k++
             }
+          } else if ('pushMany' in step) {
+            for (let k = 0; k < step.pushMany; k++) {
+              const job = fake(k % 3, id++)
+              queue.push(job as unknown as Job)
+              waiting.push(job)
+            }
+          } else if ('cancelMany' in step) {
+            for (const job of waiting.filter((job) => !job.cancelled).slice(0, step.cancelMany)) {
+              job.cancelled = true
+              queue.settled(job as unknown as Job)
+            }
           } else if ('cancel' in step) {
             const pending = waiting.filter((job) => !job.cancelled)
             if (pending.length === 0) continue
@@ -240,6 +254,7 @@ describe('JobQueue (property)', () => {
             waiting.push(...back)
           }
           expect(queue.hasRoom()).toBe(live().length < maxQueued)
+          expect(queue.length).toBeLessThanOrEqual(2 * live().length + 64) // the cancelled are swept in time
           expect((queue.all() as unknown as Fake[]).filter((job) => !job.cancelled)).toEqual(live())
         }
         expect((queue.takeAll() as unknown as Fake[]).filter((job) => !job.cancelled)).toEqual(live())
